@@ -1,0 +1,169 @@
+"""What a caller wants, beyond a question: urgent help, a person, or moving around.
+
+The words come from the prompt catalogue's [hear] lists, so they are data and change
+per language. Urgent words and requests for a person are found anywhere in what the
+caller says; commands such as "repeat" or "go back" only when they are (nearly) all
+the caller said, so "can I go back to work" stays a question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from ivr import text as textmod
+from ivr.matching import STOP_TERMS
+from ivr.matching import Language
+from ivr.prompts import Catalogue
+
+COMMANDS = ("repeat", "back", "main_menu", "help", "yes", "no", "go_on", "ask", "urgent_option")
+# Words that may stand around a command without changing it: "can you repeat that please".
+COMMAND_GLUE = frozenset(
+    """
+    that it this the please can could would you me i want to go again menu now
+    """.split()
+)
+KEY_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "to": "2",
+    "too": "2",
+    "three": "3",
+    "four": "4",
+    "for": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "star": "*",
+    "pound": "#",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+    "fourth": "4",
+    "fifth": "5",
+}
+KEY_LEAD = frozenset(["press", "option", "number", "choice", "the", "push", "dial"])
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    words: tuple[str, ...]
+    joined: str
+
+
+def _phrases(items: Sequence[str]) -> tuple[_Phrase, ...]:
+    return tuple(_Phrase(words, " ".join(words)) for words in textmod.phrase_words(items))
+
+
+class Intents:
+    """Recognises urgent words, requests for a person, commands and spoken keys."""
+
+    def __init__(self, catalogue: Catalogue, language: Language) -> None:
+        self.language = language
+        hear = catalogue.hear
+        self.urgent_phrases = _phrases(hear["urgent"])
+        self.urgent_together = catalogue.urgent_together
+        self.person_phrases = _phrases(hear["person"])
+        self.person_alone = _phrases(hear["person_alone"])
+        self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
+
+    def is_urgent(self, said: str) -> bool:
+        """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
+        tokens = textmod.words(said)
+        if not tokens:
+            return False
+        joined = " ".join(tokens)
+        for phrase in self.urgent_phrases:
+            if textmod.find_phrase(tokens, phrase.words) >= 0:
+                return True
+            if len(phrase.joined) >= 8 and fuzz.partial_ratio(phrase.joined, joined) >= 90:
+                return True
+            if (
+                len(phrase.words) == 1
+                and len(phrase.joined) >= 5
+                and any(len(token) >= 5 and fuzz.ratio(token, phrase.joined) >= 88 for token in tokens)
+            ):
+                return True
+        stems = {textmod.stem(token) for token in tokens}
+        return any(all(self._any_word(stems, group) for group in rule) for rule in self.urgent_together)
+
+    @staticmethod
+    def _any_word(stems: set[str], group: Sequence[str]) -> bool:
+        return any(
+            textmod.stem(word) in stems
+            or (len(word) >= 5 and any(len(s) >= 4 and fuzz.ratio(s, textmod.stem(word)) >= 88 for s in stems))
+            for word in group
+        )
+
+    def wants_person(self, said: str) -> bool:
+        tokens = self.language.words(said)
+        if not tokens:
+            return False
+        joined = " ".join(tokens)
+        for phrase in self.person_phrases:
+            if textmod.find_phrase(tokens, phrase.words) >= 0:
+                return True
+            if len(phrase.joined) >= 10 and fuzz.partial_ratio(phrase.joined, joined) >= 92:
+                return True
+        content = [token for token in tokens if token not in COMMAND_GLUE and token not in {"a", "an", "with", "talk"}]
+        if len(content) <= 2:
+            for phrase in self.person_alone:
+                if any(fuzz.ratio(token, phrase.joined) >= 88 for token in content) or joined == phrase.joined:
+                    return True
+        return False
+
+    def command(self, said: str) -> str | None:
+        """A command that is (nearly) all the caller said, or None."""
+        tokens = self.language.words(said)
+        if not tokens or len(tokens) > 6:
+            return None
+        joined = " ".join(tokens)
+        for name, phrases in self.commands.items():
+            for phrase in phrases:
+                if joined == phrase.joined or (len(joined) >= 5 and fuzz.ratio(joined, phrase.joined) >= 88):
+                    return name
+                start = textmod.find_phrase(tokens, phrase.words)
+                if start >= 0:
+                    rest = tokens[:start] + tokens[start + len(phrase.words) :]
+                    if all(token in COMMAND_GLUE or token in STOP_TERMS for token in rest):
+                        return name
+        return None
+
+    def spoken_key(self, said: str) -> str | None:
+        """A key said aloud: "two", "press two", "option 3", "the second one", "star"."""
+        tokens = [token for token in self.language.words(said) if token not in KEY_LEAD]
+        if tokens[-1:] == ["one"] and len(tokens) == 2 and tokens[0] in KEY_WORDS:
+            tokens = tokens[:1]  # "the second one"
+        if len(tokens) == 1 and tokens[0] in KEY_WORDS:
+            # "to", "too" and "for" only count after "press" or "option"
+            if tokens[0] in {"to", "too", "for", "oh"} and not re.search(r"\b(press|option|number)\b", said.lower()):
+                return None
+            return KEY_WORDS[tokens[0]]
+        return None
+
+    def option(self, said: str, labels: Sequence[tuple[str, str]]) -> str | None:
+        """The key of the option whose name the caller said ("the risks", "recovery"), or None."""
+        heard = set(self.language.terms(said))
+        heard_content = {term for term in heard if term not in STOP_TERMS}
+        if not heard_content:
+            return None
+        best: tuple[float, str] | None = None
+        for label, key in labels:
+            label_terms = {term for term in self.language.terms(label, drop_fillers=False) if term not in STOP_TERMS}
+            if not label_terms:
+                continue
+            shared = heard_content & label_terms
+            said_covered = len(shared) / len(heard_content)
+            label_covered = len(shared) / len(label_terms)
+            if said_covered >= 0.8 and label_covered >= 0.5:
+                score = said_covered + label_covered
+                if best is None or score > best[0]:
+                    best = (score, key)
+        return best[1] if best else None

@@ -1,0 +1,185 @@
+"""Turn what a caller said (as speech recognition wrote it) into comparable words.
+
+Recognition text arrives in many shapes: "What's the healing time?", "so um like whats
+the healing time", "is the intro thecal pump safe", "2 weeks", odd Unicode, stray
+markup. Everything here is deterministic and side-effect free, and applies the same
+way to the content and to what callers say, so both meet in one vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from collections.abc import Sequence
+from functools import lru_cache
+
+import jellyfish
+
+# Longer input than this is cut: nobody asks a question of this length, and the
+# matcher's cost grows with it.
+MAX_INPUT_CHARS = 400
+
+CONTRACTIONS = {
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "wont": "will not",
+    "shan't": "shall not",
+    "ain't": "is not",
+    "i'm": "i am",
+    "im": "i am",
+    "let's": "let us",
+    "whats": "what is",
+    "wheres": "where is",
+    "hows": "how is",
+    "thats": "that is",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "wouldnt": "would not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "youre": "you are",
+    "ive": "i have",
+}
+SUFFIX_CONTRACTIONS = (("n't", " not"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"), ("'d", " would"))
+
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+# Words that carry grammar rather than topic. They stay in the text for whole-phrase
+# comparisons but count for nothing when weighing which topic a question is about.
+STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for
+    with from about as into onto over under after before during is are was
+    were be been being am do does did doing done have has had having
+    will would shall should can could may might must i me my mine we
+    us our you your yours he him his she her it its they them
+    their this that these those there here what which who whom whose when where
+    why how not no so than too very just also any some all each
+    every both either neither more most much many lot lots get got gets getting
+    go goes going gone need needs want wants know tell say said ask thing
+    things something anything way kind sort stuff okay out up down off again then
+    now still even really please yes yeah oh well there s t one
+    """.split()
+)
+
+
+def clean(text: str) -> str:
+    """Unicode-normalised, lower-case text with markup and control characters removed."""
+    text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = "".join(ch if unicodedata.category(ch)[0] in "LNZ" or ch in "'-/" else " " for ch in text)
+    return " ".join(text.lower().split())
+
+
+def number_words(value: int) -> str:
+    if value < 10:
+        return ONES[value]
+    if value < 20:
+        return TEENS[value - 10]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return TENS[tens] + ("" if ones == 0 else " " + ONES[ones])
+    hundreds, rest = divmod(value, 100)
+    return ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
+
+
+def _spell_number(match: re.Match[str]) -> str:
+    digits = match.group()
+    # "911" and long numbers are said digit by digit, as callers say them.
+    if digits == "911" or len(digits) > 3 or (len(digits) > 1 and digits.startswith("0")):
+        return " ".join(ONES[int(digit)] for digit in digits)
+    return " " + number_words(int(digits)) + " "
+
+
+def words(text: str) -> list[str]:
+    """Split cleaned text into words, with contractions expanded and numbers spelt out."""
+    text = clean(text)
+    text = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", text)
+    text = re.sub(r"\d+", _spell_number, text)
+    text = text.replace("-", " ").replace("/", " ")
+    out: list[str] = []
+    for token in text.split():
+        token = token.strip("'")
+        if not token:
+            continue
+        if token in CONTRACTIONS:
+            out.extend(CONTRACTIONS[token].split())
+            continue
+        for suffix, expansion in SUFFIX_CONTRACTIONS:
+            if token.endswith(suffix) and len(token) > len(suffix):
+                token = token[: -len(suffix)] + expansion
+                break
+        else:
+            if token.endswith("'s"):
+                token = token[:-2]
+        out.extend(part for part in token.replace("'", "").split() if part)
+    return out
+
+
+def phrase_words(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Each phrase as a tuple of words, longest first so longer phrases win."""
+    return tuple(sorted({tuple(words(phrase)) for phrase in phrases if words(phrase)}, key=len, reverse=True))
+
+
+def remove_phrases(tokens: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Drop every occurrence of any phrase (a word sequence) from the tokens."""
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        for phrase in phrases:
+            if tuple(tokens[index : index + len(phrase)]) == phrase:
+                index += len(phrase)
+                break
+        else:
+            out.append(tokens[index])
+            index += 1
+    return out
+
+
+def find_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> int:
+    """Index of the first occurrence of `phrase` in `tokens`, or -1."""
+    size = len(phrase)
+    for index in range(len(tokens) - size + 1):
+        if tuple(tokens[index : index + size]) == tuple(phrase):
+            return index
+    return -1
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to make "risks", "implanted", "healing" meet "risk", "implant", "heal"."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("ing") and len(word) > 5:
+        base = word[:-3]
+        return base[:-1] if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz" else base
+    if word.endswith("ed") and len(word) > 4 and not word.endswith("eed"):
+        base = word[:-2]
+        return base[:-1] if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz" else base
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
+        return word[:-1]
+    if word.endswith("e") and len(word) > 4:
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def sound(word: str) -> str:
+    """A phonetic key (Metaphone), so "catheder" and "cath itter" meet "catheter"."""
+    return jellyfish.metaphone(word) if word.isalpha() else word
