@@ -1,0 +1,283 @@
+"""`make eval`: how often the line answers right, and how often it answers when it should not.
+
+Two measurements:
+
+1. The bundled content, on the caller question sets in eval/ (dev.tsv is for tuning,
+   test.tsv is held out and never tuned on). Each question goes through the same
+   checks the line makes at its question prompt: urgent words, a person, then the
+   matcher's answer / confirm / none.
+2. An external FAQ set nobody here wrote (../shared/data/covid-faq): in-scope top-1
+   accuracy and the out-of-scope false-answer rate, through `python -m ivr match`,
+   beside a plain BM25 (rank-bm25) and a plain rapidfuzz baseline in the same harness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from ivr.config import PROJECT_ROOT
+from ivr.matchtool import decide_line
+
+EVAL_DIR = PROJECT_ROOT / "eval"
+EXTERNAL_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "covid-faq"
+
+
+@dataclass(frozen=True)
+class Row:
+    question: str
+    expected: frozenset[str]  # entry keys, or {"none"}, {"urgent"}, {"person"}
+    category: str
+
+
+def read_rows(path: Path) -> list[Row]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        return [
+            Row(row["question"], frozenset(row["expected"].split("|")), row["category"])
+            for row in reader
+            if row.get("question")
+        ]
+
+
+@dataclass
+class SetReport:
+    name: str
+    in_scope: int = 0
+    right: int = 0  # answered right, or confirmed right
+    right_direct: int = 0
+    wrong_answer: int = 0
+    wrong_confirm: int = 0
+    oos: int = 0
+    oos_answered: int = 0
+    oos_confirmed: int = 0
+    urgent: int = 0
+    urgent_found: int = 0
+    person: int = 0
+    person_reached: int = 0
+    false_urgent: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, row: Row, outcome: dict[str, object]) -> None:
+        decision = str(outcome["decision"])
+        key = outcome["id"]
+        if decision == "urgent" and "urgent" not in row.expected:
+            self.false_urgent += 1
+        if "urgent" in row.expected:
+            self.urgent += 1
+            ok = decision == "urgent"
+            self.urgent_found += ok
+        elif "person" in row.expected:
+            self.person += 1
+            ok = decision in {"person", "urgent"}
+            self.person_reached += ok
+        elif "none" in row.expected:
+            self.oos += 1
+            self.oos_answered += decision == "answer"
+            self.oos_confirmed += decision == "confirm"
+            ok = decision != "answer"
+        else:
+            self.in_scope += 1
+            hit = key in row.expected
+            ok = decision in {"answer", "confirm"} and hit
+            self.right += ok
+            self.right_direct += decision == "answer" and hit
+            self.wrong_answer += decision == "answer" and not hit
+            self.wrong_confirm += decision == "confirm" and not hit
+        if not ok:
+            self.misses.append(
+                f"{row.category:10} {decision:8} {key!s:40} want {'|'.join(sorted(row.expected))}: {row.question}"
+            )
+
+    def lines(self) -> list[str]:
+        def pct(part: int, whole: int) -> str:
+            return f"{100 * part / whole:5.1f}% ({part}/{whole})" if whole else "  n/a"
+
+        return [
+            f"{self.name}:",
+            f"  in scope, right answer or right 'did you mean': {pct(self.right, self.in_scope)}"
+            f"   [answered directly {pct(self.right_direct, self.in_scope)}; wrong answers {self.wrong_answer};"
+            f" wrong 'did you mean' {self.wrong_confirm}]",
+            f"  out of scope, answered with an FAQ:              {pct(self.oos_answered, self.oos)}"
+            f"   [asked 'did you mean' {self.oos_confirmed}]",
+            f"  urgent, emergency sentence first:               {pct(self.urgent_found, self.urgent)}",
+            f"  asked for a person, reached a person:           {pct(self.person_reached, self.person)}",
+            f"  not urgent, but sent to the emergency sentence: {self.false_urgent}",
+        ]
+
+
+def score_bundled(rows: Sequence[Row], name: str) -> SetReport:
+    from ivr.cli import tool_config
+    from ivr.line import load_line
+
+    line = load_line(tool_config())
+    report = SetReport(name)
+    for row in rows:
+        report.add(row, decide_line(line.matcher, line.intents, row.question))
+    return report
+
+
+# ---------------------------------------------------------------- the external set
+
+
+@dataclass(frozen=True)
+class ExternalQuestion:
+    text: str
+    ids: frozenset[str]  # empty when out of scope
+
+
+def read_external(folder: Path) -> tuple[list[dict[str, str]], list[ExternalQuestion]]:
+    with (folder / "faq_db.csv").open(encoding="utf-8", newline="") as handle:
+        faqs = [
+            {"id": row["ID"], "question": row["Question"], "answer": row["Answer"]} for row in csv.DictReader(handle)
+        ]
+    questions = []
+    with (folder / "validation.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            ids = frozenset(part.strip() for part in row["Answer"].split(",") if part.strip() and part.strip() != "-1")
+            questions.append(ExternalQuestion(" ".join(row["Question"].split()), ids))
+    return faqs, questions
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    top1: float  # in-scope questions whose best FAQ is right
+    answered_right: float  # in-scope questions answered (or confirmed) with the right FAQ
+    false_answers: float  # out-of-scope questions answered with an FAQ
+    note: str = ""
+
+
+def ours(faqs: list[dict[str, str]], questions: Sequence[ExternalQuestion]) -> tuple[Figures, list[dict[str, object]]]:
+    """Run `python -m ivr match` as a separate process, exactly as a user would."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(faqs, handle)
+        faq_path = handle.name
+    result = subprocess.run(
+        [sys.executable, "-m", "ivr", "match", "--faqs", faq_path],
+        input="".join(question.text + "\n" for question in questions),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    )
+    Path(faq_path).unlink(missing_ok=True)
+    outcomes = [json.loads(line) for line in result.stdout.splitlines()]
+    in_scope = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.ids]
+    oos = [(q, o) for q, o in zip(questions, outcomes, strict=True) if not q.ids]
+    top1 = sum(o["id"] in q.ids and o["decision"] not in {"urgent", "person"} for q, o in in_scope) / len(in_scope)
+    right = sum(o["id"] in q.ids and o["decision"] in {"answer", "confirm"} for q, o in in_scope) / len(in_scope)
+    false = sum(o["decision"] == "answer" for q, o in oos) / len(oos)
+    confirmed = sum(o["decision"] == "confirm" for q, o in oos)
+    return Figures(
+        "this line (python -m ivr match)", top1, right, false, f"'did you mean' on {confirmed} out-of-scope"
+    ), outcomes
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def baseline(
+    name: str,
+    rank: Callable[[str], tuple[str, float]],
+    questions: Sequence[ExternalQuestion],
+    match_right: float,
+) -> Figures:
+    """A baseline's top-1 accuracy, and its false-answer rate at the threshold where it answers
+    as many in-scope questions right as this line does (the fairest point to compare)."""
+    scored = [(question, *rank(question.text)) for question in questions]
+    in_scope = [(q, best, score) for q, best, score in scored if q.ids]
+    oos_scores = sorted(score for q, _, score in scored if not q.ids)
+    top1 = sum(best in q.ids for q, best, _ in in_scope) / len(in_scope)
+    right_scores = sorted((score for q, best, score in in_scope if best in q.ids), reverse=True)
+    needed = round(match_right * len(in_scope))
+    if needed == 0:
+        threshold = float("inf")
+    elif needed > len(right_scores):
+        threshold = float("-inf")  # it never gets that many right: let it answer everything
+    else:
+        threshold = right_scores[needed - 1]
+    answered_right = sum(1 for s in right_scores if s >= threshold) / len(in_scope)
+    false = sum(score >= threshold for score in oos_scores) / len(oos_scores)
+    return Figures(name, top1, answered_right, false, f"threshold {threshold:.3g}")
+
+
+def bm25_ranker(faqs: list[dict[str, str]]) -> Callable[[str], tuple[str, float]]:
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi([_tokens(faq["question"] + " " + faq["answer"]) for faq in faqs])
+
+    def rank(text: str) -> tuple[str, float]:
+        scores = bm25.get_scores(_tokens(text))
+        best = max(range(len(faqs)), key=lambda index: scores[index])
+        return faqs[best]["id"], float(scores[best])
+
+    return rank
+
+
+def rapidfuzz_ranker(faqs: list[dict[str, str]]) -> Callable[[str], tuple[str, float]]:
+    from rapidfuzz import fuzz
+    from rapidfuzz import process
+    from rapidfuzz import utils
+
+    choices = [faq["question"] for faq in faqs]
+
+    def rank(text: str) -> tuple[str, float]:
+        found = process.extractOne(text, choices, scorer=fuzz.WRatio, processor=utils.default_process)
+        assert found is not None
+        return faqs[found[2]]["id"], float(found[1])
+
+    return rank
+
+
+def external_report(folder: Path) -> list[str]:
+    faqs, questions = read_external(folder)
+    mine, _ = ours(faqs, questions)
+    rows = [
+        mine,
+        baseline("plain BM25 (rank-bm25 BM25Okapi)", bm25_ranker(faqs), questions, mine.answered_right),
+        baseline("plain rapidfuzz (WRatio, extractOne)", rapidfuzz_ranker(faqs), questions, mine.answered_right),
+    ]
+    in_scope = sum(1 for q in questions if q.ids)
+    lines = [
+        f"External set {folder.name}: {len(faqs)} FAQs, {len(questions)} questions ({in_scope} in scope, "
+        f"{len(questions) - in_scope} out of scope)",
+        f"  {'system':40} {'top-1 accuracy':>15} {'answered right':>15} {'false answers':>14}",
+    ]
+    for figures in rows:
+        lines.append(
+            f"  {figures.name:40} {100 * figures.top1:14.1f}% {100 * figures.answered_right:14.1f}%"
+            f" {100 * figures.false_answers:13.1f}%   {figures.note}"
+        )
+    lines.append("  (baselines answer when their score reaches the threshold at which they answer as many")
+    lines.append("   in-scope questions right as this line does; top-1 accuracy ignores thresholds)")
+    return lines
+
+
+def main(args: argparse.Namespace) -> int:
+    sets = ("dev", "test") if args.set == "both" else (args.set,)
+    for name in sets:
+        path = EVAL_DIR / f"{name}.tsv"
+        label = f"{name} set ({path.relative_to(PROJECT_ROOT)}{', held out: never tuned on' if name == 'test' else ''})"
+        report = score_bundled(read_rows(path), label)
+        print("\n".join(report.lines()))
+        if args.verbose:
+            print("\n".join("    " + miss for miss in report.misses))
+        print()
+    folder = Path(args.external) if args.external else EXTERNAL_DEFAULT
+    if folder.is_dir():
+        print("\n".join(external_report(folder)))
+    else:
+        print(f"External set not found at {folder}; pass --external FOLDER to measure it.")
+    return 0

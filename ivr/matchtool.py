@@ -1,0 +1,80 @@
+"""`python -m ivr match`: the line's question handling on any FAQ list, as JSON lines.
+
+Each caller question gets the decision the line would take at its question prompt:
+"urgent" and "person" first (as the line checks them first), then the matcher's
+"answer", "confirm" or "none" with the best FAQ's id and score.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from ivr.config import PROJECT_ROOT
+from ivr.content import read_synonyms
+from ivr.intents import Intents
+from ivr.matching import Entry
+from ivr.matching import Language
+from ivr.matching import Matcher
+from ivr.prompts import load_catalogue
+
+
+def faq_entries(faqs: object) -> list[Entry]:
+    if not isinstance(faqs, list):
+        raise ValueError("expected a JSON list of objects with id, question and answer")
+    entries = []
+    seen: set[str] = set()
+    for number, faq in enumerate(faqs):
+        if not isinstance(faq, dict) or not isinstance(faq.get("question"), str) or "id" not in faq:
+            raise ValueError(f"item {number} needs an 'id' and a 'question'")
+        key = str(faq["id"])
+        if key in seen:
+            raise ValueError(f"id {key!r} appears twice")
+        seen.add(key)
+        answer = faq.get("answer", "")
+        entries.append(
+            Entry(
+                key=key, label=faq["question"], phrasings=(faq["question"],), body=str(answer), ref=(0, number, "faq")
+            )
+        )
+    return entries
+
+
+def build(faqs: object, synonyms: str | None = "", language: str = "en-US") -> tuple[Matcher, Intents]:
+    """A matcher and intent recogniser for an FAQ list, with the bundled words of `language`."""
+    catalogue = load_catalogue(PROJECT_ROOT / "prompts", language)
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if synonyms is not None:
+        path = Path(synonyms) / "synonyms.txt" if synonyms else PROJECT_ROOT / "content" / "synonyms.txt"
+        if path.is_file():
+            groups, errors = read_synonyms(path, str(path))
+            if errors:
+                raise ValueError("; ".join(str(error) for error in errors))
+    words = Language(catalogue.hear["fillers"], groups)
+    return Matcher(faq_entries(faqs), words), Intents(catalogue, words)
+
+
+def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
+    if intents.is_urgent(question):
+        return {"question": question, "decision": "urgent", "id": None, "score": None}
+    if intents.wants_person(question):
+        return {"question": question, "decision": "person", "id": None, "score": None}
+    match = matcher.match(question)
+    return {
+        "question": question,
+        "decision": match.decision,
+        "id": match.entry.key if match.entry else None,
+        "score": round(match.score, 4),
+    }
+
+
+def run_match(faqs: object, questions: Iterable[str], out: TextIO, synonyms: str | None = "") -> None:
+    matcher, intents = build(faqs, synonyms)
+    for raw in questions:
+        question = raw.rstrip("\n")
+        if not question.strip():
+            continue
+        out.write(json.dumps(decide_line(matcher, intents, question)) + "\n")
+        out.flush()
