@@ -76,18 +76,23 @@ class Config:
             )
         public_base_url = reader.text("PUBLIC_BASE_URL").rstrip("/")
         if public_base_url:
-            parts = urlsplit(public_base_url)
-            local = parts.hostname in {"localhost", "127.0.0.1"}
+            try:
+                parts = urlsplit(public_base_url)
+            except ValueError:  # a malformed address, such as an unclosed [IPv6] bracket
+                parts = urlsplit("")
+            local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
             if parts.scheme not in {"https", "http"} or not parts.netloc or parts.query or parts.fragment:
                 reader.problem(f"PUBLIC_BASE_URL '{public_base_url}' must look like https://ivr.example.org")
             elif parts.scheme != "https" and not local:
                 reader.problem("PUBLIC_BASE_URL must use https (Twilio refuses plain http for a public line)")
         office_hours = reader.text("OFFICE_HOURS", "Mon-Fri 08:00-17:00")
         office_timezone = reader.text("OFFICE_TIMEZONE", "America/Los_Angeles")
-        try:
-            hours.parse_schedule(office_hours, office_timezone)
-        except hours.HoursError as exc:
-            reader.problem(str(exc))
+        # The hours and the zone are checked apart, so a mistake in each is reported at once.
+        for schedule_text, zone in ((office_hours, "UTC"), ("24/7", office_timezone)):
+            try:
+                hours.parse_schedule(schedule_text, zone)
+            except hours.HoursError as exc:
+                reader.problem(str(exc))
         say_voice = reader.text("SAY_VOICE", "Polly.Joanna-Neural")
         if not VOICE.match(say_voice):
             reader.problem(f"SAY_VOICE '{say_voice}' is not a Twilio voice name like Polly.Joanna-Neural")

@@ -196,6 +196,7 @@ class _ProcedureReader:
         self.header: dict[str, str] = {}
         self.blocks: list[_Block] = []
         self.in_questions = False
+        self.before_title_line = 0  # the first line of anything above the title
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(ContentProblem(self.display, line, message))
@@ -211,7 +212,9 @@ class _ProcedureReader:
             self.error(0, "the file is empty")
             return None
         self._read_lines(raw.splitlines())
-        return self._build()
+        procedure = self._build()
+        self.errors.sort(key=lambda error: error.line)
+        return procedure
 
     def _read_lines(self, lines: list[str]) -> None:
         in_header = False
@@ -226,7 +229,7 @@ class _ProcedureReader:
                 in_header = self._heading(number, len(heading.group(1)), heading.group(2).strip())
                 continue
             if not self.title:
-                self.error(number, "text before the title; the file must start with '# <procedure name>'")
+                self.before_title_line = self.before_title_line or number
                 continue
             if in_header and not self.blocks:
                 self._header_field(number, line)
@@ -245,12 +248,12 @@ class _ProcedureReader:
             if self.title:
                 self.error(number, f"a second title '{title}'; a file holds one procedure")
                 return False
-            if self.blocks:
-                self.error(number, "the title must come before the sections")
             self.title, self.title_line = title, number
             return True
         if not self.title:
-            self.error(number, "a section before the title; the file must start with '# <procedure name>'")
+            # Reported once, when the whole file has been read: one missing title is one problem.
+            self.before_title_line = self.before_title_line or number
+            return False
         if level == 2:
             is_questions = title.lower().rstrip(":") in QUESTIONS_HEADINGS
             self.in_questions = is_questions
@@ -300,13 +303,14 @@ class _ProcedureReader:
         mark = FORMATTING_MARKS.search(line)
         if mark:
             self.error(number, f"formatting mark {mark.group()!r} in spoken text; write plain words instead")
-            return
         block.add_text(line[2:].strip() if line.startswith("- ") else line)
 
     def _build(self) -> Procedure | None:
         if not self.title:
-            self.error(0, "missing title; the file must start with '# <procedure name>'")
+            self.error(self.before_title_line or 1, "missing title; the file must start with '# <procedure name>'")
             return None
+        if self.before_title_line:
+            self.error(self.before_title_line, "text before the title; the file must start with '# <procedure name>'")
         procedure_id = self.path.stem
         if not SLUG.match(procedure_id):
             self.error(0, "the file name must be lower-case words joined by hyphens, like 'knee-injection.md'")
@@ -344,12 +348,14 @@ class _ProcedureReader:
                 self.error(block.line, f"empty section '{block.title}'")
                 continue
             key = block.title.lower()
+            section_id = _single(self, block, "id") or slugify(block.title)
             if key in seen_titles:
                 self.error(block.line, f"section '{block.title}' is already on line {seen_titles[key]}")
-            seen_titles[key] = block.line
-            section_id = _single(self, block, "id") or slugify(block.title)
-            if section_id in seen_ids:
+            elif section_id in seen_ids:  # a repeated title already explains a repeated id
                 self.error(block.line, f"section id '{section_id}' is already used on line {seen_ids[section_id]}")
+            if not SLUG.match(section_id):
+                self.error(block.line, f"id '{section_id}' must be lower-case words joined by hyphens")
+            seen_titles[key] = block.line
             seen_ids[section_id] = block.line
             sections.append(
                 Section(
@@ -375,14 +381,14 @@ class _ProcedureReader:
                 self.error(block.line, f"question '{block.title}' has no answer")
                 continue
             key = question_key(block.title)
+            faq_id = _single(self, block, "id") or slugify(block.title)
             if key in seen_questions:
                 self.error(block.line, f"duplicate question '{block.title}' (also on line {seen_questions[key]})")
-            seen_questions[key] = block.line
-            faq_id = _single(self, block, "id") or slugify(block.title)
+            elif faq_id in seen_ids:  # a repeated question already explains a repeated id
+                self.error(block.line, f"question id '{faq_id}' is already used on line {seen_ids[faq_id]}")
             if not SLUG.match(faq_id):
                 self.error(block.line, f"id '{faq_id}' must be lower-case words joined by hyphens")
-            if faq_id in seen_ids:
-                self.error(block.line, f"question id '{faq_id}' is already used on line {seen_ids[faq_id]}")
+            seen_questions[key] = block.line
             seen_ids[faq_id] = block.line
             faqs.append(
                 Faq(
@@ -434,6 +440,16 @@ def read_procedure(path: Path, display_path: str | None = None) -> tuple[Procedu
     return procedure, reader.errors
 
 
+def _data_lines(path: Path, display_path: str, errors: list[ContentProblem]) -> list[str]:
+    """The lines of a data file, or none (and a problem) when it is not UTF-8 text."""
+    try:
+        return path.read_bytes().decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        errors.append(ContentProblem(display_path, line, "the file is not UTF-8 text; save it as UTF-8"))
+        return []
+
+
 def read_synonyms(
     path: Path, display_path: str
 ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[ContentProblem]]:
@@ -441,7 +457,7 @@ def read_synonyms(
     errors: list[ContentProblem] = []
     groups: list[tuple[str, tuple[str, ...]]] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(_data_lines(path, display_path, errors), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -467,7 +483,7 @@ def read_holidays(path: Path, display_path: str) -> tuple[tuple[Holiday, ...], l
     errors: list[ContentProblem] = []
     holidays: list[Holiday] = []
     seen: dict[dt.date, int] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(_data_lines(path, display_path, errors), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -489,7 +505,7 @@ def load_library(content_dir: Path) -> Library:
     if not content_dir.is_dir():
         raise ContentError([ContentProblem(str(content_dir), 0, "the content folder does not exist")])
     procedures: list[Procedure] = []
-    question_lines: dict[str, str] = {}
+    question_lines: dict[str, tuple[str, int]] = {}
     for path in sorted(content_dir.glob("*.md")):
         if path.name.lower() == "readme.md":
             continue
@@ -500,11 +516,11 @@ def load_library(content_dir: Path) -> Library:
             continue
         for faq in procedure.faqs:
             key = question_key(faq.question)
-            if key in question_lines:
+            other_path, other_line = question_lines.setdefault(key, (display, faq.line))
+            if other_path != display:  # a repeat within one file is reported by read_procedure
                 errors.append(
-                    ContentProblem(display, faq.line, f"question '{faq.question}' is also in {question_lines[key]}")
+                    ContentProblem(display, faq.line, f"question '{faq.question}' is also in {other_path}:{other_line}")
                 )
-            question_lines[key] = f"{display}:{faq.line}"
         procedures.append(procedure)
     if not procedures and not errors:
         errors.append(ContentProblem(str(content_dir), 0, "no procedure files (*.md) in the content folder"))
