@@ -58,6 +58,44 @@ class _Phrase:
     joined: str
 
 
+@dataclass(frozen=True)
+class Rule:
+    """Words that together mean something ("breathing" with "slow"): every group needs one of its
+    alternatives; an alternative may be several words, compared stem by stem."""
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+
+    @classmethod
+    def build(cls, groups: Sequence[Sequence[str]]) -> Rule:
+        return cls(
+            tuple(
+                tuple(tuple(textmod.stem(word) for word in textmod.words(alternative)) for alternative in group)
+                for group in groups
+            )
+        )
+
+    def matches(self, tokens: Sequence[str]) -> bool:
+        stems = [textmod.stem(token) for token in tokens]
+        return all(any(_has(stems, alternative) for alternative in group) for group in self.groups)
+
+
+def _has(stems: Sequence[str], alternative: tuple[str, ...]) -> bool:
+    """The alternative's stems appear in order; a single long word may be misheard slightly."""
+    if len(alternative) > 1:
+        return textmod.find_phrase(stems, alternative) >= 0
+    word = alternative[0]
+    return word in stems or (len(word) >= 5 and any(len(s) >= 4 and fuzz.ratio(s, word) >= 88 for s in stems))
+
+
+def _fuzzy_contains(text: str, phrase: str, cutoff: float) -> bool:
+    """Whether `phrase` appears in `text` allowing for recognition errors.
+
+    partial_ratio aligns the shorter string inside the longer, so a short utterance
+    would "contain" a long phrase; only a text at least as long as the phrase can.
+    """
+    return len(text) >= len(phrase) and fuzz.partial_ratio(phrase, text) >= cutoff
+
+
 def _phrases(items: Sequence[str]) -> tuple[_Phrase, ...]:
     return tuple(_Phrase(words, " ".join(words)) for words in textmod.phrase_words(items))
 
@@ -69,7 +107,8 @@ class Intents:
         self.language = language
         hear = catalogue.hear
         self.urgent_phrases = _phrases(hear["urgent"])
-        self.urgent_together = catalogue.urgent_together
+        self.urgent_rules = tuple(Rule.build(groups) for groups in catalogue.urgent_together)
+        self.person_rules = tuple(Rule.build(groups) for groups in catalogue.person_together)
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
@@ -83,7 +122,7 @@ class Intents:
         for phrase in self.urgent_phrases:
             if textmod.find_phrase(tokens, phrase.words) >= 0:
                 return True
-            if len(phrase.joined) >= 8 and fuzz.partial_ratio(phrase.joined, joined) >= 90:
+            if len(phrase.joined) >= 8 and _fuzzy_contains(joined, phrase.joined, 90):
                 return True
             if (
                 len(phrase.words) == 1
@@ -91,16 +130,7 @@ class Intents:
                 and any(len(token) >= 5 and fuzz.ratio(token, phrase.joined) >= 88 for token in tokens)
             ):
                 return True
-        stems = {textmod.stem(token) for token in tokens}
-        return any(all(self._any_word(stems, group) for group in rule) for rule in self.urgent_together)
-
-    @staticmethod
-    def _any_word(stems: set[str], group: Sequence[str]) -> bool:
-        return any(
-            textmod.stem(word) in stems
-            or (len(word) >= 5 and any(len(s) >= 4 and fuzz.ratio(s, textmod.stem(word)) >= 88 for s in stems))
-            for word in group
-        )
+        return any(rule.matches(tokens) for rule in self.urgent_rules)
 
     def wants_person(self, said: str) -> bool:
         tokens = self.language.words(said)
@@ -110,8 +140,10 @@ class Intents:
         for phrase in self.person_phrases:
             if textmod.find_phrase(tokens, phrase.words) >= 0:
                 return True
-            if len(phrase.joined) >= 10 and fuzz.partial_ratio(phrase.joined, joined) >= 92:
+            if len(phrase.joined) >= 10 and _fuzzy_contains(joined, phrase.joined, 92):
                 return True
+        if any(rule.matches(tokens) for rule in self.person_rules):
+            return True
         content = [token for token in tokens if token not in COMMAND_GLUE and token not in {"a", "an", "with", "talk"}]
         if len(content) <= 2:
             for phrase in self.person_alone:

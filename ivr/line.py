@@ -31,7 +31,9 @@ def load_line(config: Config) -> Line:
         config.office_hours, config.office_timezone, (holiday.date for holiday in library.holidays)
     )
     practice = config.practice_name or _practice_from_content(library)
-    language = Language(catalogue.hear["fillers"], library.synonyms)
+    language = Language(
+        catalogue.hear["fillers"], library.synonyms, catalogue.hear["asks_amount"], catalogue.hear["amounts"]
+    )
     settings = Settings(
         practice=practice,
         front_desk_number=config.front_desk_number,

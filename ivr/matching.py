@@ -56,11 +56,28 @@ class Entry:
 class Thresholds:
     """Band edges of the three-way decision, calibrated with `make eval` (see README)."""
 
-    answer: float = 0.62
-    confirm: float = 0.40
-    margin: float = 0.08
+    answer: float = 0.7
+    confirm: float = 0.25
+    margin: float = 0.03
     low_confidence: float = 0.40  # recognition confidence below this never answers outright
     very_low_confidence: float = 0.15  # ... and below this never even confirms
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the features combine into one score, calibrated with eval/calibrate.py on eval/dev.tsv."""
+
+    floor: float = 0.2  # the least a content word the content uses counts for
+    unknown: float = 0.8  # an unknown word, as a share of the rarest content word's weight
+    generic: float = 0.1  # ... times this when it is a generic English word ("exactly", "able")
+    body: float = 0.8  # credit for a word found only in the answer or section text
+    coverage: float = 0.267
+    phrasing: float = 0.337
+    fuzzy: float = 0.035
+    fuzzy_covered: float = 0.36
+    function_words: float = 0.5  # the score of a question of only small words matching a phrasing exactly
+    unknown_penalty: float = 0.15  # each word the content never uses (and not generic) takes this share off
+    amount_penalty: float = 0.6  # "how long ...?" against text that gives no amount keeps this share
 
 
 @dataclass(frozen=True)
@@ -86,8 +103,18 @@ class Match:
 class Language:
     """Turns text into canonical word lists: fillers out, synonyms mapped, words stemmed."""
 
-    def __init__(self, fillers: Iterable[str] = (), synonyms: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
+    def __init__(
+        self,
+        fillers: Iterable[str] = (),
+        synonyms: Sequence[tuple[str, Sequence[str]]] = (),
+        asks_amount: Iterable[str] = (),
+        amounts: Iterable[str] = (),
+    ) -> None:
         self.fillers = textmod.phrase_words(fillers)
+        self.asks_amount = tuple(
+            tuple(textmod.stem(word) for word in phrase) for phrase in textmod.phrase_words(asks_amount)
+        )
+        self.amounts = frozenset(word for phrase in amounts for word in textmod.words(phrase))
         table: dict[tuple[str, ...], tuple[str, ...]] = {}
         for canonical, variants in synonyms:
             target = tuple(textmod.words(canonical))
@@ -120,8 +147,16 @@ class Language:
     def terms(self, text: str, *, drop_fillers: bool = True) -> list[str]:
         return self.canonical(self.words(text, drop_fillers=drop_fillers))
 
+    def asks_for_amount(self, terms: Sequence[str]) -> bool:
+        """Does the question ask how long, how many, how much ...?"""
+        return any(textmod.find_phrase(terms, phrase) >= 0 for phrase in self.asks_amount)
+
+    def gives_amount(self, text: str) -> bool:
+        return any(word in self.amounts for word in textmod.words(text))
+
 
 STOP_TERMS = textmod.STOPWORDS | {textmod.stem(word) for word in textmod.STOPWORDS}
+GENERIC_TERMS = textmod.GENERIC | {textmod.stem(word) for word in textmod.GENERIC}
 
 
 def content_terms(terms: Iterable[str]) -> list[str]:
@@ -138,6 +173,7 @@ class _Phrase:
 @dataclass
 class _Indexed:
     entry: Entry
+    gives_amount: bool = False
     strong: list[_Phrase] = field(default_factory=list)  # question, phrasings, keywords
     body: frozenset[str] = frozenset()
     terms: frozenset[str] = frozenset()  # every content term of the entry
@@ -147,13 +183,14 @@ class _Indexed:
 class Index:
     """The searchable form of a list of entries. Built once; `rank` is cheap."""
 
-    def __init__(self, entries: Sequence[Entry], language: Language) -> None:
+    def __init__(self, entries: Sequence[Entry], language: Language, weights: Weights | None = None) -> None:
         self.language = language
+        self.weights = weights or Weights()
         self.items: list[_Indexed] = []
         document_frequency: dict[str, int] = defaultdict(int)
         postings: dict[str, list[int]] = defaultdict(list)
         for position, entry in enumerate(entries):
-            item = _Indexed(entry)
+            item = _Indexed(entry, language.gives_amount(entry.body))
             for phrase in (*entry.phrasings, *entry.keywords):
                 terms = tuple(language.terms(phrase, drop_fillers=False))
                 if terms:
@@ -219,68 +256,120 @@ class Index:
             glued = "".join(parts)
             if glued in self.raw_words:
                 return glued, size
-            candidate = self._closest(glued, strict=True)
+            candidate = self._closest(glued)
             if candidate is not None:
                 return candidate, size
         return None
 
-    def _closest(self, term: str, *, strict: bool = False) -> str | None:
+    def _closest(self, term: str) -> str | None:
         """The content word closest in sound and spelling, or None when nothing is close."""
         if len(term) < 4 or not term.isalpha():
             return None
+        key = textmod.sound(term)
+        # A long sound key is specific enough to trust over spelling ("sir jury" -> "surgery");
+        # a short one ("FS": face, fees, phase) needs the spelling to agree too.
+        needed = 50 if len(key) >= 3 else 70
         best: tuple[float, str] | None = None
-        for candidate in self.by_sound.get(textmod.sound(term), ()):
+        for candidate in self.by_sound.get(key, ()):
             score = fuzz.ratio(term, candidate)
-            if score >= (72 if strict else 60) and (best is None or score > best[0]):
+            if score >= needed and (best is None or score > best[0]):
                 best = (score, candidate)
         if best is not None:
             return best[1]
         # Spelling alone is trusted only with the first letter right: recognition keeps it, and
         # without that rule "replacement" would become "placement".
-        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=88 if strict else 84)
-        return found[0] if found and found[0][0] == term[0] else None
+        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=84)
+        return found[0] if found and _same_onset(found[0], term) else None
+
+    def weigh(self, term: str) -> float:
+        """How much a word of the question counts: rarer content words more, unknown words most."""
+        idf = self.idf.get(term)
+        if idf is not None:
+            return max(idf, self.weights.floor)
+        factor = self.weights.generic if term in GENERIC_TERMS else 1.0
+        return self.weights.unknown * self.unknown_idf * factor
 
     def rank(self, terms: Sequence[str], limit: int = 8) -> list[Scored]:
         query_content = content_terms(terms)
         if not query_content:
-            return []
-        weights = {term: self.idf.get(term, self.unknown_idf) for term in query_content}
+            return self._rank_function_words(terms)
+        weights = {term: self.weigh(term) for term in query_content}
         total = sum(weights.values())
         candidates: dict[int, float] = defaultdict(float)
         for term in set(query_content):
             for position in self.postings.get(term, ()):
-                candidates[position] += weights[term]
+                candidates[position] += weights[term] * self.idf[term]
         if not candidates:
             return []
         shortlist = sorted(candidates, key=candidates.__getitem__, reverse=True)[: max(limit * 4, 24)]
         joined = " ".join(terms)
-        scored = [self._score(self.items[position], weights, total, joined) for position in shortlist]
+        unknown = sum(1 for term in weights if term not in self.idf and term not in GENERIC_TERMS)
+        penalty = (1 - self.weights.unknown_penalty) ** unknown
+        asks_amount = self.language.asks_for_amount(terms)
+        scored = [
+            self._score(self.items[position], weights, total, joined, penalty, asks_amount) for position in shortlist
+        ]
         scored.sort(key=lambda item: item.score, reverse=True)
         return scored[:limit]
 
-    def _score(self, item: _Indexed, weights: dict[str, float], total: float, joined: str) -> Scored:
+    def _rank_function_words(self, terms: Sequence[str]) -> list[Scored]:
+        """A question of only small words ("what is it") can still be a phrasing word for word."""
+        joined = " ".join(terms)
+        if not joined:
+            return []
+        best: Scored | None = None
+        for item in self.items:
+            for phrase in item.strong:
+                similarity = fuzz.ratio(joined, phrase.joined) / 100
+                if similarity >= 0.9 and (best is None or similarity > best.fuzzy):
+                    # never above the confirm band: so few words can only ever be a guess
+                    best = Scored(item.entry, self.weights.function_words, 0.0, 0.0, similarity)
+        return [best] if best else []
+
+    def _score(
+        self,
+        item: _Indexed,
+        weights: dict[str, float],
+        total: float,
+        joined: str,
+        penalty: float = 1.0,
+        asks_amount: bool = False,
+    ) -> Scored:
+        knobs = self.weights
         covered = 0.0
         for term, weight in weights.items():
             if term in item.strong_terms:
                 covered += weight
             elif term in item.body:
-                covered += 0.6 * weight
+                covered += knobs.body * weight
         coverage = covered / total
         query_terms = set(weights)
         phrasing = 0.0
         fuzzy = 0.0
         for phrase in item.strong:
-            if phrase.content:
-                shared = sum(weights[term] for term in query_terms & phrase.content)
-                precision = shared / total
-                recall = sum(self.idf.get(t, 0.0) for t in phrase.content & query_terms) / max(
-                    sum(self.idf.get(t, 0.0) for t in phrase.content), 1e-9
+            shared = query_terms & phrase.content
+            if shared:
+                precision = sum(weights[term] for term in shared) / total
+                recall = sum(weights[term] for term in shared) / sum(
+                    weights.get(term) or self.weigh(term) for term in phrase.content
                 )
-                if precision + recall:
-                    phrasing = max(phrasing, 2 * precision * recall / (precision + recall))
+                phrasing = max(phrasing, 2 * precision * recall / (precision + recall))
             fuzzy = max(fuzzy, fuzz.token_sort_ratio(joined, phrase.joined, processor=utils.default_process) / 100)
-        score = 0.5 * coverage + 0.3 * phrasing + 0.2 * fuzzy * coverage
-        return Scored(item.entry, score, coverage, phrasing, fuzzy)
+        score = (
+            knobs.coverage * coverage
+            + knobs.phrasing * phrasing
+            + knobs.fuzzy * fuzzy
+            + knobs.fuzzy_covered * fuzzy * coverage
+        )
+        # "How long ...?" is not answered by text that gives no length of time at all.
+        if asks_amount and not item.gives_amount:
+            penalty *= knobs.amount_penalty
+        return Scored(item.entry, score * penalty, coverage, phrasing, fuzzy)
+
+
+def _same_onset(first: str, second: str) -> bool:
+    """Same first letter, or both start with a vowel ("affects" / "effects")."""
+    return first[0] == second[0] or (first[0] in "aeiou" and second[0] in "aeiou")
 
 
 def _idf(count: int, frequency: int) -> float:
@@ -307,9 +396,15 @@ def _link_related(items: list[_Indexed]) -> dict[str, frozenset[str]]:
 class Matcher:
     """Answer, confirm, or say there is no answer."""
 
-    def __init__(self, entries: Sequence[Entry], language: Language, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        language: Language,
+        thresholds: Thresholds | None = None,
+        weights: Weights | None = None,
+    ) -> None:
         self.language = language
-        self.index = Index(entries, language)
+        self.index = Index(entries, language, weights)
         self.thresholds = thresholds or Thresholds()
 
     def terms(self, question: str) -> list[str]:

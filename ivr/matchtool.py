@@ -52,7 +52,7 @@ def build(faqs: object, synonyms: str | None = "", language: str = "en-US") -> t
             groups, errors = read_synonyms(path, str(path))
             if errors:
                 raise ValueError("; ".join(str(error) for error in errors))
-    words = Language(catalogue.hear["fillers"], groups)
+    words = Language(catalogue.hear["fillers"], groups, catalogue.hear["asks_amount"], catalogue.hear["amounts"])
     return Matcher(faq_entries(faqs), words), Intents(catalogue, words)
 
 

@@ -126,6 +126,8 @@ HEAR_LISTS = (
     "ask",
     "urgent_option",
     "fillers",
+    "asks_amount",
+    "amounts",
 )
 
 
@@ -145,6 +147,7 @@ class Catalogue:
     months: tuple[str, ...]
     hear: Mapping[str, tuple[str, ...]]
     urgent_together: tuple[tuple[tuple[str, ...], ...], ...]
+    person_together: tuple[tuple[tuple[str, ...], ...], ...]
     path: str
 
     def phrase(self, key: str, /, **values: object) -> str:
@@ -200,7 +203,11 @@ def load_catalogue(prompts_dir: Path, language: str) -> Catalogue:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PromptsError(f"{display}: {exc}") from exc
-    problems: list[str] = []
+    # A misspelt table name is named first: it explains the missing phrases listed after it.
+    problems = [
+        f"[{name}] is not a table the catalogue uses (it has [line], [say], [words] and [hear])"
+        for name in sorted(data.keys() - {"line", "say", "words", "hear"})
+    ]
     say = _check_phrases(data.get("say"), SAY_KEYS, "say", problems)
     raw_words = data.get("words") if isinstance(data.get("words"), dict) else {}
     words = _check_phrases(
@@ -217,7 +224,11 @@ def load_catalogue(prompts_dir: Path, language: str) -> Catalogue:
     for name in HEAR_LISTS:
         if not hear[name]:
             problems.append(f"[hear] {name} must be a non-empty list of phrases")
-    together = _groups(raw_hear.get("urgent_together", []), problems)
+    # A misspelt list name would otherwise drop its words without a word of warning.
+    for name in sorted(raw_hear.keys() - {*HEAR_LISTS, "urgent_together", "person_together"}):
+        problems.append(f"[hear] '{name}' is not a list the line uses (remove it, or check its spelling)")
+    urgent_together = _groups(raw_hear.get("urgent_together", []), "urgent_together", problems)
+    person_together = _groups(raw_hear.get("person_together", []), "person_together", problems)
     line = data.get("line") if isinstance(data.get("line"), dict) else {}
     if line.get("language") != language:
         problems.append(f"[line] language must be '{language}', the file's name")
@@ -231,7 +242,8 @@ def load_catalogue(prompts_dir: Path, language: str) -> Catalogue:
         days=days,
         months=months,
         hear=hear,
-        urgent_together=together,
+        urgent_together=urgent_together,
+        person_together=person_together,
         path=display,
     )
 
@@ -274,10 +286,10 @@ def _string_list(value: object, name: str, problems: list[str]) -> tuple[str, ..
     return tuple(item.strip() for item in value)
 
 
-def _groups(value: object, problems: list[str]) -> tuple[tuple[tuple[str, ...], ...], ...]:
+def _groups(value: object, name: str, problems: list[str]) -> tuple[tuple[tuple[str, ...], ...], ...]:
     groups: list[tuple[tuple[str, ...], ...]] = []
     if not isinstance(value, list):
-        problems.append("hear.urgent_together must be a list of lists of word lists")
+        problems.append(f"hear.{name} must be a list of lists of word lists")
         return ()
     for rule in value:
         if (
@@ -285,7 +297,7 @@ def _groups(value: object, problems: list[str]) -> tuple[tuple[tuple[str, ...], 
             or len(rule) < 2
             or not all(isinstance(group, list) and group and all(isinstance(w, str) for w in group) for group in rule)
         ):
-            problems.append("each hear.urgent_together rule must list two or more groups of words")
+            problems.append(f"each hear.{name} rule must list two or more groups of words")
             continue
         groups.append(tuple(tuple(word.lower() for word in group) for group in rule))
     return tuple(groups)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import jellyfish
+import snowballstemmer
 
 # Longer input than this is cut: nobody asks a question of this length, and the
 # matcher's cost grows with it.
@@ -60,7 +61,7 @@ TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eight
 STOPWORDS = frozenset(
     """
     a an the and or but if of to in on at by for
-    with from about as into onto over under after before during is are was
+    with from about as into onto over under is are was
     were be been being am do does did doing done have has had having
     will would shall should can could may might must i me my mine we
     us our you your yours he him his she her it its they them
@@ -69,7 +70,30 @@ STOPWORDS = frozenset(
     every both either neither more most much many lot lots get got gets getting
     go goes going gone need needs want wants know tell say said ask thing
     things something anything way kind sort stuff okay out up down off again then
-    now still even really please yes yeah oh well there s t one
+    now still even really please yes yeah oh well there s t one itself myself yourself himself herself
+    themselves ourselves
+    """.split()
+)
+
+# Everyday words that say little about the topic. A question is not out of scope
+# because a caller said "exactly" or "able"; it may be because they said "insurance".
+GENERIC = frozenset(
+    """
+    able exactly happen happens happened happening period time times actual actually supposed allowed possible
+    normal normally usual usually general generally mean means meant come comes came coming put puts putting
+    keep keeps kept start starts started try tried trying use used using make makes made take takes took taking
+    give gives gave feel feels felt look looks looking find found figure decide decided expect expected expecting
+    call called talk part parts point day days whole basic basically bit little big thing exact sure certain
+    like likely again ever never always already soon later first next last new old good bad better best right
+    wrong fine okay ok think thought wonder wondering worried worry concern concerned question questions info
+    information explain explained understand details detail anyone someone somebody people person everything
+    real really lot whats going gonna wanna gotta let lets help ahead around through while since because
+    currently current now today kinda literally honestly probably maybe perhaps
+    mom mother dad father husband wife son daughter sister brother grandmother grandfather grandma grandpa aunt
+    uncle friend partner neighbor neighbour child kid kids family parent parents relative caregiver patient
+    nervous scared afraid anxious worried frightened sorry calling call told mentioned said says recommended
+    suggested neurologist surgeon physician specialist provider team clinic practice week month year tomorrow
+    morning afternoon evening tonight soon yet anymore already whole entire one ones kind
     """.split()
 )
 
@@ -157,26 +181,13 @@ def find_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> int:
     return -1
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper: enough to make "risks", "implanted", "healing" meet "risk", "implant", "heal"."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith("ing") and len(word) > 5:
-        base = word[:-3]
-        return base[:-1] if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz" else base
-    if word.endswith("ed") and len(word) > 4 and not word.endswith("eed"):
-        base = word[:-2]
-        return base[:-1] if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz" else base
-    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
-        return word[:-1]
-    if word.endswith("e") and len(word) > 4:
-        return word[:-1]
-    return word
+    """The Snowball (Porter 2) stem, so "risks", "implanted", "healing" meet "risk", "implant", "heal"."""
+    return _STEMMER.stemWord(word) if word.isalpha() else word
 
 
 @lru_cache(maxsize=65536)
