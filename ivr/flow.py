@@ -106,6 +106,9 @@ class State:
                         return cls()
                     values[name] = raw
                 else:
+                    # Only plain ASCII digits: int() would also take " 1", "1_0" and "\u0663".
+                    if not raw.isascii() or not raw.isdigit():
+                        return cls()
                     number = int(raw)
                     if not 0 <= number <= 999:
                         return cls()
@@ -532,7 +535,9 @@ class Call:
                         lambda index=index: self.menu_reply(State(FAQS, proc=index)),
                     )
                 )
-        return MenuView((self.say("ask"),), tuple(options), (self.say("option_back"),), questions=True)
+        return MenuView(
+            (self.say("ask"),), tuple(options), (self.say("option_back"), self.person_option()), questions=True
+        )
 
     def confirm_view(self, state: State) -> MenuView:
         procedure = self.procedure(state)
@@ -573,7 +578,7 @@ class Call:
 
     def urgent_view(self, state: State) -> MenuView:
         offer = self.say("urgent_offer_open" if self.open else "urgent_offer_closed")
-        return MenuView((), (), (offer,), extra_keys={"1": self.dial_on_call})
+        return MenuView((), (), (offer,), extra_keys={"1": self.urgent_person})
 
     def after_hours_view(self, state: State) -> MenuView:
         extra: dict[str, Callable[[], Reply]] = {"1": self.dial_on_call}
@@ -609,11 +614,21 @@ class Call:
         Where the after-hours choices or the emergency sentence were just heard, a person
         means the on-call clinician at once.
         """
-        if self.state.at in {AFTER_HOURS, URGENT, ON_CALL_FAILED}:
+        if self.state.at == URGENT:
+            return self.urgent_person()
+        if self.state.at in {AFTER_HOURS, ON_CALL_FAILED}:
             return self.dial_on_call()
         if self.open:
             return self.dial_front_desk()
         return self.menu_reply(State(AFTER_HOURS), before=self.closed_notice() + (self.say("emergency"),))
+
+    def urgent_person(self) -> Reply:
+        """An urgent problem: our staff in office hours (then on-call if nobody answers), else on-call."""
+        if not self.open:
+            return self.dial_on_call()
+        reply = self.dial_front_desk()
+        assert isinstance(reply.next, Transfer)
+        return replace(reply, next=replace(reply.next, state=State(DIAL_DESK, kind="urgent")))
 
     def closed_notice(self) -> tuple[Utterance, ...]:
         opening = describe_opening(self.line, self.now)
@@ -653,7 +668,9 @@ class Call:
 
     def give_up(self) -> Reply:
         """After the third failed try: a person, never a hang-up."""
-        if self.state.at in {URGENT, AFTER_HOURS, ON_CALL_FAILED}:
+        if self.state.at == URGENT:
+            return self.urgent_person()
+        if self.state.at in {AFTER_HOURS, ON_CALL_FAILED}:
             return self.dial_on_call()
         if self.state.at == DESK_FAILED:
             return self.dial_front_desk()
@@ -678,8 +695,10 @@ class Call:
         if state.at == TOPICS:
             if state.page > 0:
                 return self.menu_reply(State(TOPICS, proc=state.proc, page=state.page - 1))
-            if len(self.line.library.procedures) > MAX_OPTIONS - 2:
-                return self.menu_reply(State(PROCEDURES))
+            count = len(self.line.library.procedures)
+            if count > MAX_OPTIONS - 2:  # back to the page of procedures that lists this one
+                page = next((n for n, items in enumerate(_pages(count)) if state.proc in items), 0)
+                return self.menu_reply(State(PROCEDURES, page=page))
             return self.main_menu()
         if state.at == SECTION:
             page = next((n for n, items in enumerate(_pages(self._topic_count())) if state.item in items), 0)
@@ -728,7 +747,7 @@ class Call:
         if digits:
             return self.pressed(digits, view)
         if at == URGENT:  # silence after the emergency sentence: connect rather than wait
-            return self.dial_on_call()
+            return self.urgent_person()
         return self.again(self.say("no_input"), count_try=True)
 
     def pressed(self, digits: str, view: MenuView) -> Reply:
@@ -768,6 +787,10 @@ class Call:
             return self.again(self.say("help"), count_try=False)
         if command in {"go_on", "yes"} and "1" in view.extra_keys:
             return view.extra_keys["1"]()
+        if command == "go_on":  # "more" at a menu with another page
+            more = next((option for option in view.options if "more" in option.names), None)
+            if more is not None:
+                return more.act()
         if command == "ask":
             return self.menu_reply(State(ASK))
         if command == "urgent_option":
@@ -803,6 +826,10 @@ class Call:
         if said.dial_status in {"completed", "answered"}:
             return self.goodbye()
         failed = Event("transfer_failed", {"to": "front_desk" if self.state.at == DIAL_DESK else "on_call"})
+        if self.state.at == DIAL_DESK and self.state.kind == "urgent":
+            # an urgent caller is never left with a message box: the on-call clinician next
+            reply = self.dial_on_call()
+            return replace(reply, say=(self.say("front_desk_unavailable"),) + reply.say, events=(failed,))
         if self.state.at == DIAL_DESK:
             if self.line.settings.voicemail:
                 return replace(self.voicemail("", before=(self.say("front_desk_unavailable"),)), events=(failed,))

@@ -26,6 +26,9 @@ from ivr.flow import Voicemail
 
 # Polly refuses a <Say> longer than 3000 characters; stay well below.
 MAX_SAY_CHARS = 2500
+# About 45 seconds of speech: a longer <Say> groups several sentences a caller must hold in mind
+# (checklist D6). A single utterance is never split; content chunks are at most 120 words already.
+MAX_SAY_WORDS = 120
 
 
 @dataclass(frozen=True)
@@ -101,17 +104,21 @@ class Renderer:
         """Say (or play) utterances in order, grouping consecutive spoken ones into one <Say>."""
         say: Say | None = None
         length = 0
+        words = 0
         for utterance in utterances:
             url = self.audio_url(utterance.text)
             if url is not None:
                 parent.play(url)
                 say = None
                 continue
-            if say is None or length + len(utterance.text) > MAX_SAY_CHARS:
+            count = len(utterance.text.split())
+            if say is None or length + len(utterance.text) > MAX_SAY_CHARS or words + count > MAX_SAY_WORDS:
                 say = Say(voice=self.voice.voice, language=self.voice.language)
                 parent.append(say)
                 length = 0
+                words = 0
             elif length:
                 say.break_(time=f"{pause_ms}ms")
             say.append(utterance.text)
             length += len(utterance.text)
+            words += count

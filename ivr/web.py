@@ -97,12 +97,14 @@ class LineApp:
         except Exception:  # the apology itself must never fail
             number = settings.front_desk_number
         response = VoiceResponse()
-        say = response.say(voice=self.voice.voice, language=self.voice.language)
-        for key in ("apology", "emergency", "apology_connecting"):
-            say.append(prompts.phrase(key) + " ")
-        response.dial(timeout=self.line.settings.dial_timeout, answer_on_bridge=True).number(number)
-        response.say(prompts.phrase("apology_failed"), voice=self.voice.voice, language=self.voice.language)
-        response.hangup()
+        # One string: twilio's builder keeps only the last of several strings appended in a row.
+        words = " ".join(prompts.phrase(key) for key in ("apology", "emergency", "apology_connecting"))
+        response.say(words, voice=self.voice.voice, language=self.voice.language)
+        # The outcome goes to the usual transfer handling: goodbye, or a message if nobody answers.
+        action = f"{self.base_url()}/voice/step?{urlencode(flow.State(flow.DIAL_DESK).to_query())}"
+        response.dial(
+            action=action, method="POST", timeout=self.line.settings.dial_timeout, answer_on_bridge=True
+        ).number(number)
         return str(response)
 
 
