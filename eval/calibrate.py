@@ -1,17 +1,20 @@
-"""Calibrate the matcher's feature weights and decision bands on eval/dev.tsv only.
+"""Calibrate the matcher's feature weights and decision bands on the tuning sets only.
 
-    PYTHONPATH=. python eval/calibrate.py [--trials 300] [--seed 7]
+    PYTHONPATH=. python eval/calibrate.py [--trials 300] [--seed 7] [--embeddings]
 
 A random search over `Weights`, and for each a grid over `Thresholds`, scoring each
 setting on the tuning questions by what matters on a medical line: right answers
 (or right "did you mean") count for, and answering an out-of-scope question or
 answering wrongly count heavily against. It prints the best setting; copy it into
-the defaults in ivr/matching.py. eval/test.tsv is never read here.
+the defaults in ivr/matching.py (Weights/Thresholds, or SEMANTIC_WEIGHTS/SEMANTIC_THRESHOLDS
+with --embeddings). The tuning sets are eval/dev.tsv and eval/dev2.tsv; eval/test.tsv is
+never read here.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ from ivr.matching import Thresholds
 from ivr.matching import Weights
 from ivr.matching import decide
 
-DEV = Path(__file__).with_name("dev.tsv")
+TUNING_SETS = (Path(__file__).with_name("dev.tsv"), Path(__file__).with_name("dev2.tsv"))
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def random_weights(rng: random.Random) -> Weights:
         fuzzy_covered=round(fuzzy_covered, 3),
         unknown_penalty=rng.choice([0.0, 0.1, 0.15, 0.2, 0.3]),
         amount_penalty=rng.choice([0.4, 0.5, 0.6, 0.75, 1.0]),
+        semantic=rng.choice([0.6, 0.9, 1.2, 1.6, 2.0]),
     )
 
 
@@ -98,12 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--embeddings", action="store_true", help="calibrate the optional embedding scorer's mode")
     args = parser.parse_args()
-    line = load_line(tool_config())
+    line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "1" if args.embeddings else "0"}))
     matcher = line.matcher
     rows = [
-        (row.expected, matcher.terms(row.question))
-        for row in read_rows(DEV)
+        (row.expected, matcher.terms(row.question), matcher.vector(row.question))
+        for path in TUNING_SETS
+        for row in read_rows(path)
         if not ({"urgent", "person"} & row.expected)
         and not line.intents.is_urgent(row.question)
         and not line.intents.wants_person(row.question)
@@ -112,10 +118,14 @@ def main() -> None:
     grid = threshold_grid()
     rng = random.Random(args.seed)
     candidates = [matcher.index.weights] + [random_weights(rng) for _ in range(args.trials)]
+    if args.embeddings:
+        candidates = [replace(weights, semantic=max(weights.semantic, 0.6)) for weights in candidates]
     best: tuple[Outcome, Weights, Thresholds] | None = None
     for number, weights in enumerate(candidates):
         index = Index(entries, matcher.language, weights)
-        ranked_rows = [(expected, index.rank(terms)) for expected, terms in rows]
+        if matcher.index.vectors is not None:  # reuse the vectors: they do not depend on the weights
+            index.vectors, index.vector_starts = matcher.index.vectors, matcher.index.vector_starts
+        ranked_rows = [(expected, index.rank(terms, query=vector)) for expected, terms, vector in rows]
         for thresholds in grid:
             outcome = evaluate(ranked_rows, index.linked, thresholds)
             if best is None or outcome.objective > best[0].objective:
@@ -123,7 +133,7 @@ def main() -> None:
                 print(f"[{number}] {outcome}\n    {weights}\n    {thresholds}", flush=True)
     assert best is not None
     outcome, weights, thresholds = best
-    print("\nBest on eval/dev.tsv:")
+    print("\nBest on the tuning sets:")
     print(f"  {outcome}")
     print(f"  Weights({', '.join(f'{k}={v}' for k, v in asdict(weights).items())})")
     print(f"  {replace(thresholds)}")

@@ -20,7 +20,7 @@ from ivr.prompts import load_catalogue
 Handler = Callable[[argparse.Namespace], int]
 
 # The auth token `make run` and `make call` share on one computer when no real one is set.
-LOCAL_DEV_TOKEN = "local-dev-token"
+LOCAL_DEV_TOKEN = "local-dev-token"  # noqa: S105 - not a secret: localhost only
 
 # Fictional numbers (the 555-01xx range is reserved for fiction) for tools that
 # need a complete configuration but never place a call.
@@ -104,8 +104,14 @@ def match(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail(f"{args.faqs}: cannot read the FAQ list ({exc})")
     try:
-        run_match(faqs, sys.stdin, sys.stdout, synonyms=None if args.no_synonyms else (args.content or ""))
-    except ValueError as exc:
+        run_match(
+            faqs,
+            sys.stdin,
+            sys.stdout,
+            synonyms=None if args.no_synonyms else (args.content or ""),
+            embeddings=args.embeddings,
+        )
+    except (ValueError, RuntimeError) as exc:
         return _fail(f"{args.faqs}: {exc}")
     return 0
 
@@ -143,10 +149,15 @@ def _match_arguments(parser: argparse.ArgumentParser) -> None:
         "--content", default=None, help="content folder whose synonyms.txt to use (default: the bundled content)"
     )
     parser.add_argument("--no-synonyms", action="store_true", help="match without any synonym list")
+    parser.add_argument(
+        "--embeddings", action="store_true", help="add the optional embedding scorer (requirements-embeddings.txt)"
+    )
 
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", choices=("dev", "test", "both"), default="both", help="which question set to score")
+    parser.add_argument(
+        "--set", choices=("dev", "dev2", "test", "all"), default="all", help="which question set to score"
+    )
     parser.add_argument(
         "--external", default=None, help="folder of the external FAQ set (default: ../shared/data/covid-faq)"
     )

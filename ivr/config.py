@@ -59,6 +59,7 @@ class Config:
     audio_dir: Path
     tts_voice: str
     tts_rate: int
+    match_embeddings: bool
     pseudonym_key: bytes
     log_level: str
 
@@ -136,6 +137,7 @@ class Config:
             audio_dir=reader.path("AUDIO_DIR", "prompts/audio"),
             tts_voice=reader.text("TTS_VOICE", "gmw/en-us"),
             tts_rate=reader.number("TTS_RATE", 160, 80, 220),
+            match_embeddings=reader.flag("MATCH_EMBEDDINGS", False),
             pseudonym_key=pseudonym_key,
             log_level=log_level,
         )

@@ -30,7 +30,7 @@ HEADER_FIELDS = {
     "page date": "page_date",
     "reviewed": "reviewed",
 }
-SECTION_FIELDS = {"menu name": "menu_name", "key words": "keywords", "id": "id"}
+SECTION_FIELDS = {"menu name": "menu_name", "also asked": "also_asked", "key words": "keywords", "id": "id"}
 FAQ_FIELDS = {"also asked": "also_asked", "key words": "keywords", "id": "id"}
 # Marks that mean formatting rather than words: they would be read out, or dropped
 # silently by text-to-speech, so the file must say what it means in plain words.
@@ -70,6 +70,7 @@ class Section:
     keywords: tuple[str, ...]
     chunks: tuple[str, ...]
     line: int
+    also_asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,7 @@ class _ProcedureReader:
                     keywords=_list_field(block, "keywords"),
                     chunks=chunk_text(block.text),
                     line=block.line,
+                    also_asked=tuple(value for value in block.fields.get("also_asked", []) if value),
                 )
             )
         return sections

@@ -266,7 +266,7 @@ def external_report(folder: Path) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    sets = ("dev", "test") if args.set == "both" else (args.set,)
+    sets = ("dev", "dev2", "test") if args.set == "all" else (args.set,)
     for name in sets:
         path = EVAL_DIR / f"{name}.tsv"
         label = f"{name} set ({path.relative_to(PROJECT_ROOT)}{', held out: never tuned on' if name == 'test' else ''})"

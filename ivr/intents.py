@@ -26,6 +26,7 @@ COMMAND_GLUE = frozenset(
     that it this the please can could would you me i want to go again menu now
     """.split()
 )
+NEGATIONS = frozenset({"not", "no", "never", "nope"})
 KEY_WORDS = {
     "zero": "0",
     "oh": "0",
@@ -152,21 +153,40 @@ class Intents:
         return False
 
     def command(self, said: str) -> str | None:
-        """A command that is (nearly) all the caller said, or None."""
-        tokens = self.language.words(said)
-        if not tokens or len(tokens) > 6:
-            return None
+        """A command that is (nearly) all the caller said, or None.
+
+        Tried on the words as said ("uh huh", "yeah" are answers, not fillers) and then without
+        fillers; where several commands fit, the longest phrase wins, so "I did not" is no.
+        """
+        for tokens in (textmod.words(said), self.language.words(said)):
+            if not tokens or len(tokens) > 6:
+                continue
+            found = self._longest_command(tokens)
+            if found is not None:
+                return found
+        return None
+
+    def _longest_command(self, tokens: list[str]) -> str | None:
         joined = " ".join(tokens)
+        best: tuple[int, str] | None = None
         for name, phrases in self.commands.items():
             for phrase in phrases:
-                if joined == phrase.joined or (len(joined) >= 5 and fuzz.ratio(joined, phrase.joined) >= 88):
-                    return name
+                exact = joined == phrase.joined or (len(joined) >= 5 and fuzz.ratio(joined, phrase.joined) >= 88)
                 start = textmod.find_phrase(tokens, phrase.words)
-                if start >= 0:
+                if not exact and start < 0:
+                    continue
+                if not exact:
                     rest = tokens[:start] + tokens[start + len(phrase.words) :]
-                    if all(token in COMMAND_GLUE or token in STOP_TERMS for token in rest):
-                        return name
-        return None
+                    # "not" left over turns "I did" into a different answer
+                    if any(
+                        (token in NEGATIONS and name != "no") or not (token in COMMAND_GLUE or token in STOP_TERMS)
+                        for token in rest
+                    ):
+                        continue
+                size = len(phrase.words) + (100 if exact else 0)
+                if best is None or size > best[0]:
+                    best = (size, name)
+        return best[1] if best else None
 
     def spoken_key(self, said: str) -> str | None:
         """A key said aloud: "two", "press two", "option 3", "the second one", "star"."""

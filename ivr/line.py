@@ -10,6 +10,7 @@ from ivr.content import load_library
 from ivr.flow import Line
 from ivr.flow import Settings
 from ivr.intents import Intents
+from ivr.matching import Encoder
 from ivr.matching import Language
 from ivr.matching import Matcher
 from ivr.matching import library_entries
@@ -32,7 +33,11 @@ def load_line(config: Config) -> Line:
     )
     practice = config.practice_name or _practice_from_content(library)
     language = Language(
-        catalogue.hear["fillers"], library.synonyms, catalogue.hear["asks_amount"], catalogue.hear["amounts"]
+        catalogue.hear["fillers"],
+        library.synonyms,
+        catalogue.hear["asks_amount"],
+        catalogue.hear["amounts"],
+        catalogue.sounds_like,
     )
     settings = Settings(
         practice=practice,
@@ -48,11 +53,24 @@ def load_line(config: Config) -> Line:
         library=library,
         prompts=catalogue,
         schedule=schedule,
-        matcher=Matcher(library_entries(library), language),
+        matcher=Matcher(library_entries(library), language, encoder=_encoder(config)),
         intents=Intents(catalogue, language),
         settings=settings,
         hints=speech_hints(library, catalogue),
     )
+
+
+def _encoder(config: Config) -> Encoder | None:
+    """The optional embedding scorer, when MATCH_EMBEDDINGS=1 (its packages are checked now)."""
+    if not config.match_embeddings:
+        return None
+    from ivr.embeddings import EmbeddingsError
+    from ivr.embeddings import MiniLM
+
+    try:
+        return MiniLM()
+    except EmbeddingsError as exc:
+        raise ConfigError([str(exc)]) from exc
 
 
 def _practice_from_content(library: Library) -> str:

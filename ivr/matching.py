@@ -23,13 +23,17 @@ Intents (urgent, a person, repeat, back, ...) use the same `Language`.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Literal
+from typing import Protocol
 
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz import process
 from rapidfuzz import utils
@@ -78,6 +82,7 @@ class Weights:
     function_words: float = 0.5  # the score of a question of only small words matching a phrasing exactly
     unknown_penalty: float = 0.15  # each word the content never uses (and not generic) takes this share off
     amount_penalty: float = 0.6  # "how long ...?" against text that gives no amount keeps this share
+    semantic: float = 1.2  # the weight of embedding similarity, when MATCH_EMBEDDINGS=1
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Scored:
     coverage: float
     phrasing: float
     fuzzy: float
+    semantic: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,10 @@ class Language:
         synonyms: Sequence[tuple[str, Sequence[str]]] = (),
         asks_amount: Iterable[str] = (),
         amounts: Iterable[str] = (),
+        sounds_like: dict[str, str] | None = None,
     ) -> None:
         self.fillers = textmod.phrase_words(fillers)
+        self.sounds_like = dict(sounds_like or {})
         self.asks_amount = tuple(
             tuple(textmod.stem(word) for word in phrase) for phrase in textmod.phrase_words(asks_amount)
         )
@@ -180,22 +188,41 @@ class _Indexed:
     strong_terms: frozenset[str] = frozenset()
 
 
+class Encoder(Protocol):
+    """Turns sentences into unit vectors (ivr.embeddings.MiniLM)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class Index:
     """The searchable form of a list of entries. Built once; `rank` is cheap."""
 
-    def __init__(self, entries: Sequence[Entry], language: Language, weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        language: Language,
+        weights: Weights | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
         self.language = language
         self.weights = weights or Weights()
         self.items: list[_Indexed] = []
         document_frequency: dict[str, int] = defaultdict(int)
         postings: dict[str, list[int]] = defaultdict(list)
+        # Recognition damage is mended on the caller's own words, before synonyms and stems,
+        # against every word the content and the synonym list spell out.
+        raw_words: set[str] = set()
         for position, entry in enumerate(entries):
-            item = _Indexed(entry, language.gives_amount(entry.body))
+            body_words = textmod.words(entry.body)
+            raw_words.update(body_words)
+            item = _Indexed(entry, any(word in language.amounts for word in body_words))
             for phrase in (*entry.phrasings, *entry.keywords):
-                terms = tuple(language.terms(phrase, drop_fillers=False))
+                phrase_words = textmod.words(phrase)
+                raw_words.update(phrase_words)
+                terms = tuple(language.canonical(phrase_words))
                 if terms:
                     item.strong.append(_Phrase(terms, frozenset(content_terms(terms)), " ".join(terms)))
-            item.body = frozenset(content_terms(language.terms(entry.body, drop_fillers=False)))
+            item.body = frozenset(content_terms(language.canonical(body_words)))
             item.strong_terms = frozenset(term for phrase in item.strong for term in phrase.content)
             item.terms = item.strong_terms | item.body
             for term in item.terms:
@@ -206,12 +233,6 @@ class Index:
         self.idf = {term: _idf(count, frequency) for term, frequency in document_frequency.items()}
         self.unknown_idf = _idf(count, 0)
         self.postings = dict(postings)
-        # Recognition damage is mended on the caller's own words, before synonyms and stems,
-        # against every word the content and the synonym list spell out.
-        raw_words: set[str] = set()
-        for entry in entries:
-            for text in (*entry.phrasings, *entry.keywords, entry.body):
-                raw_words.update(textmod.words(text))
         for source, target in language.synonyms.items():
             raw_words.update(source)
             raw_words.update(target)
@@ -221,6 +242,27 @@ class Index:
         for word in self.vocabulary:
             self.by_sound[textmod.sound(word)].append(word)
         self.linked = _link_related(self.items)
+        self.vectors: np.ndarray | None = None
+        self.vector_starts: np.ndarray | None = None
+        if encoder is not None:
+            self._embed(encoder)
+
+    def _embed(self, encoder: Encoder) -> None:
+        """One vector per phrasing and per sentence of the text; an entry scores its best one."""
+        texts: list[str] = []
+        starts: list[int] = []
+        for item in self.items:
+            starts.append(len(texts))
+            texts.extend(item.entry.phrasings)
+            texts.extend(sentence for sentence in SENTENCE_SPLIT.split(item.entry.body) if sentence.strip())
+        self.vectors = encoder.encode(texts)
+        self.vector_starts = np.array(starts, dtype=np.int64)
+
+    def similarities(self, query: np.ndarray) -> np.ndarray | None:
+        """Each entry's best cosine similarity to the question's vector."""
+        if self.vectors is None or self.vector_starts is None or not len(self.items):
+            return None
+        return np.maximum.reduceat(self.vectors @ query, self.vector_starts)
 
     def known(self, word: str) -> bool:
         return word in self.raw_words or word in textmod.STOPWORDS or textmod.stem(word) in self.idf
@@ -237,17 +279,20 @@ class Index:
                 out.append(replacement)
                 index += used
                 continue
-            out.append(word if self.known(word) else self._closest(word) or word)
+            if self.known(word):
+                out.append(word)
+            else:
+                out.extend((self.language.sounds_like.get(word) or self._closest(word) or word).split())
             index += 1
         return out
 
     def _join(self, terms: Sequence[str], index: int) -> tuple[str, int] | None:
-        """A known word recognition split in two or three ("intro thecal", "cath itter")."""
+        """A known word recognition split in two to four pieces ("intro thecal", "res pure a tory")."""
         # a real word is joined to its neighbour only when the neighbour is not a word
         neighbour_known = index + 1 >= len(terms) or self.known(terms[index + 1])
         if self.known(terms[index]) and terms[index] not in {"in", "an", "a"} and neighbour_known:
             return None
-        for size in (3, 2):
+        for size in (4, 3, 2):
             if index + size > len(terms):
                 continue
             parts = terms[index : index + size]
@@ -289,9 +334,11 @@ class Index:
         factor = self.weights.generic if term in GENERIC_TERMS else 1.0
         return self.weights.unknown * self.unknown_idf * factor
 
-    def rank(self, terms: Sequence[str], limit: int = 8) -> list[Scored]:
+    def rank(self, terms: Sequence[str], limit: int = 8, query: np.ndarray | None = None) -> list[Scored]:
+        """The best entries for a question's terms (and, with embeddings, its vector), best first."""
+        semantic = self.similarities(query) if query is not None else None
         query_content = content_terms(terms)
-        if not query_content:
+        if not query_content and semantic is None:
             return self._rank_function_words(terms)
         weights = {term: self.weigh(term) for term in query_content}
         total = sum(weights.values())
@@ -299,16 +346,26 @@ class Index:
         for term in set(query_content):
             for position in self.postings.get(term, ()):
                 candidates[position] += weights[term] * self.idf[term]
-        if not candidates:
+        width = max(limit * 4, 24)
+        shortlist = sorted(candidates, key=candidates.__getitem__, reverse=True)[:width]
+        if semantic is not None:
+            nearest = np.argsort(-semantic)[:width]
+            shortlist = list(dict.fromkeys([*shortlist, *(int(position) for position in nearest)]))
+        if not shortlist:
             return []
-        shortlist = sorted(candidates, key=candidates.__getitem__, reverse=True)[: max(limit * 4, 24)]
         joined = " ".join(terms)
         unknown = sum(1 for term in weights if term not in self.idf and term not in GENERIC_TERMS)
         penalty = (1 - self.weights.unknown_penalty) ** unknown
         asks_amount = self.language.asks_for_amount(terms)
-        scored = [
-            self._score(self.items[position], weights, total, joined, penalty, asks_amount) for position in shortlist
-        ]
+        scored = []
+        for position in shortlist:
+            item = self._score(self.items[position], weights, total, joined, penalty, asks_amount)
+            if semantic is not None:
+                similarity = float(semantic[position])
+                item = replace(
+                    item, score=item.score + self.weights.semantic * similarity * penalty, semantic=similarity
+                )
+            scored.append(item)
         scored.sort(key=lambda item: item.score, reverse=True)
         return scored[:limit]
 
@@ -336,6 +393,8 @@ class Index:
         asks_amount: bool = False,
     ) -> Scored:
         knobs = self.weights
+        if not weights:
+            return Scored(item.entry, 0.0, 0.0, 0.0, 0.0)
         covered = 0.0
         for term, weight in weights.items():
             if term in item.strong_terms:
@@ -367,6 +426,12 @@ class Index:
         return Scored(item.entry, score * penalty, coverage, phrasing, fuzzy)
 
 
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+# Calibrated on eval/dev.tsv and eval/dev2.tsv with `eval/calibrate.py --embeddings`.
+SEMANTIC_WEIGHTS = Weights()
+SEMANTIC_THRESHOLDS = Thresholds()
+
+
 def _same_onset(first: str, second: str) -> bool:
     """Same first letter, or both start with a vowel ("affects" / "effects")."""
     return first[0] == second[0] or (first[0] in "aeiou" and second[0] in "aeiou")
@@ -378,18 +443,18 @@ def _idf(count: int, frequency: int) -> float:
 
 def _link_related(items: list[_Indexed]) -> dict[str, frozenset[str]]:
     """Pairs of an FAQ and a section that say much the same thing do not compete for the margin."""
+    faqs: dict[int, list[_Indexed]] = defaultdict(list)
+    sections: dict[int, list[_Indexed]] = defaultdict(list)
+    for item in items:
+        (faqs if item.entry.ref[2] == "faq" else sections)[item.entry.ref[0]].append(item)
     links: dict[str, set[str]] = defaultdict(set)
-    for first in items:
-        for second in items:
-            if (
-                first.entry.ref[2] == "faq"
-                and second.entry.ref[2] == "section"
-                and first.entry.ref[0] == second.entry.ref[0]
-            ):
-                smaller = min(len(first.body), len(second.body))
-                if smaller and len(first.body & second.body) / smaller >= 0.6:
-                    links[first.entry.key].add(second.entry.key)
-                    links[second.entry.key].add(first.entry.key)
+    for procedure, procedure_faqs in faqs.items():
+        for faq in procedure_faqs:
+            for section in sections.get(procedure, ()):
+                smaller = min(len(faq.body), len(section.body))
+                if smaller and len(faq.body & section.body) / smaller >= 0.6:
+                    links[faq.entry.key].add(section.entry.key)
+                    links[section.entry.key].add(faq.entry.key)
     return {key: frozenset(value) for key, value in links.items()}
 
 
@@ -402,16 +467,24 @@ class Matcher:
         language: Language,
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
+        encoder: Encoder | None = None,
     ) -> None:
         self.language = language
-        self.index = Index(entries, language, weights)
-        self.thresholds = thresholds or Thresholds()
+        self.encoder = encoder
+        self.index = Index(entries, language, weights or (SEMANTIC_WEIGHTS if encoder else None), encoder)
+        self.thresholds = thresholds or (SEMANTIC_THRESHOLDS if encoder else Thresholds())
 
     def terms(self, question: str) -> list[str]:
         return self.language.canonical(self.index.repair(self.language.words(question)))
 
+    def vector(self, question: str) -> np.ndarray | None:
+        """The question's embedding (fillers dropped), when the optional scorer is on."""
+        if self.encoder is None:
+            return None
+        return self.encoder.encode([" ".join(self.language.words(question)) or textmod.clean(question)])[0]
+
     def match(self, question: str, confidence: float | None = None) -> Match:
-        ranked = self.index.rank(self.terms(question))
+        ranked = self.index.rank(self.terms(question), query=self.vector(question))
         return decide(ranked, self.index.linked, self.thresholds, confidence)
 
 
@@ -461,7 +534,7 @@ def library_entries(library: Library) -> list[Entry]:
                 Entry(
                     key=f"section:{prefix}{section.id}",
                     label=section.title,
-                    phrasings=(section.title, section.menu_name),
+                    phrasings=(section.title, section.menu_name, *section.also_asked),
                     keywords=section.keywords,
                     body=section.text,
                     ref=(p, i, "section"),

@@ -42,7 +42,9 @@ def faq_entries(faqs: object) -> list[Entry]:
     return entries
 
 
-def build(faqs: object, synonyms: str | None = "", language: str = "en-US") -> tuple[Matcher, Intents]:
+def build(
+    faqs: object, synonyms: str | None = "", language: str = "en-US", embeddings: bool = False
+) -> tuple[Matcher, Intents]:
     """A matcher and intent recogniser for an FAQ list, with the bundled words of `language`."""
     catalogue = load_catalogue(PROJECT_ROOT / "prompts", language)
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -52,8 +54,19 @@ def build(faqs: object, synonyms: str | None = "", language: str = "en-US") -> t
             groups, errors = read_synonyms(path, str(path))
             if errors:
                 raise ValueError("; ".join(str(error) for error in errors))
-    words = Language(catalogue.hear["fillers"], groups, catalogue.hear["asks_amount"], catalogue.hear["amounts"])
-    return Matcher(faq_entries(faqs), words), Intents(catalogue, words)
+    words = Language(
+        catalogue.hear["fillers"],
+        groups,
+        catalogue.hear["asks_amount"],
+        catalogue.hear["amounts"],
+        catalogue.sounds_like,
+    )
+    encoder = None
+    if embeddings:
+        from ivr.embeddings import MiniLM
+
+        encoder = MiniLM()
+    return Matcher(faq_entries(faqs), words, encoder=encoder), Intents(catalogue, words)
 
 
 def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
@@ -70,8 +83,10 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
     }
 
 
-def run_match(faqs: object, questions: Iterable[str], out: TextIO, synonyms: str | None = "") -> None:
-    matcher, intents = build(faqs, synonyms)
+def run_match(
+    faqs: object, questions: Iterable[str], out: TextIO, synonyms: str | None = "", embeddings: bool = False
+) -> None:
+    matcher, intents = build(faqs, synonyms, embeddings=embeddings)
     for raw in questions:
         question = raw.rstrip("\n")
         if not question.strip():

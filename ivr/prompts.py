@@ -84,7 +84,6 @@ SAY_KEYS: dict[str, frozenset[str]] = {
         "call_ended": (),
         "apology": (),
         "apology_connecting": (),
-        "apology_failed": (),
     }.items()
 }
 
@@ -148,6 +147,7 @@ class Catalogue:
     hear: Mapping[str, tuple[str, ...]]
     urgent_together: tuple[tuple[tuple[str, ...], ...], ...]
     person_together: tuple[tuple[tuple[str, ...], ...], ...]
+    sounds_like: Mapping[str, str]
     path: str
 
     def phrase(self, key: str, /, **values: object) -> str:
@@ -225,7 +225,13 @@ def load_catalogue(prompts_dir: Path, language: str) -> Catalogue:
         if not hear[name]:
             problems.append(f"[hear] {name} must be a non-empty list of phrases")
     # A misspelt list name would otherwise drop its words without a word of warning.
-    for name in sorted(raw_hear.keys() - {*HEAR_LISTS, "urgent_together", "person_together"}):
+    sounds_like = raw_hear.get("sounds_like", {})
+    if not isinstance(sounds_like, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) and value.strip() for key, value in sounds_like.items()
+    ):
+        problems.append('[hear.sounds_like] must map misheard words to what was meant, like four = "for"')
+        sounds_like = {}
+    for name in sorted(raw_hear.keys() - {*HEAR_LISTS, "urgent_together", "person_together", "sounds_like"}):
         problems.append(f"[hear] '{name}' is not a list the line uses (remove it, or check its spelling)")
     urgent_together = _groups(raw_hear.get("urgent_together", []), "urgent_together", problems)
     person_together = _groups(raw_hear.get("person_together", []), "person_together", problems)
@@ -244,6 +250,7 @@ def load_catalogue(prompts_dir: Path, language: str) -> Catalogue:
         hear=hear,
         urgent_together=urgent_together,
         person_together=person_together,
+        sounds_like={key.lower(): value.lower() for key, value in sounds_like.items()},
         path=display,
     )
 

@@ -98,12 +98,16 @@ GENERIC = frozenset(
 )
 
 
+NOT_WORDLIKE = re.compile(r"[^\w\s'/-]|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
 def clean(text: str) -> str:
     """Unicode-normalised, lower-case text with markup and control characters removed."""
     text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
     text = re.sub(r"<[^>]*>", " ", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    text = "".join(ch if unicodedata.category(ch)[0] in "LNZ" or ch in "'-/" else " " for ch in text)
+    # Letters, digits, apostrophes, hyphens and slashes stay; every other mark is a space.
+    text = NOT_WORDLIKE.sub(" ", text).replace("_", " ")
     return " ".join(text.lower().split())
 
 

@@ -157,7 +157,7 @@ def test_bundled_faqs_with_ids(pump: Procedure) -> None:
     assert [faq.id for faq in pump.faqs] == FAQ_IDS
     candidate = pump.faqs[0]
     assert candidate.question == "How do I know if I am a candidate for an intrathecal pump?"
-    assert len(candidate.also_asked) == 5
+    assert len(candidate.also_asked) >= 5
     assert candidate.also_asked[0] == "Am I a good candidate for the pump?"
     assert "trial results" in candidate.keywords
 
