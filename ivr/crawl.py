@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Hashable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
+from typing import cast
 
 from ivr import flow
 from ivr import hours
@@ -21,10 +24,12 @@ from ivr.flow import Line
 from ivr.flow import Reply
 from ivr.flow import State
 from ivr.flow import Utterance
+from ivr.intents import Intents
+from ivr.matching import Matcher
 
 KEYS = tuple("0123456789*#")
 COMMANDS = ("repeat", "help", "go back", "main menu", "operator", "yes", "no", "next", "ask a question")
-OUT_OF_SCOPE = "how much will the parking cost"
+OUT_OF_SCOPE = "what will the weather be like tomorrow"
 URGENT = "I can't breathe"
 
 
@@ -85,8 +90,49 @@ def next_state(reply: Reply) -> State | None:
     return None if isinstance(step, flow.Hangup) else step.state
 
 
+class Remembering:
+    """Answers each call once: wraps the line's matcher or intents, whose answers depend on their
+    arguments only. The crawl asks the same few dozen phrases at every state; remembering the
+    answers makes it many times faster and changes nothing it finds."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self._answers: dict[Hashable, object] = {}
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def remembered(*args: object, **kwargs: object) -> object:
+            key = (
+                name,
+                tuple(tuple(arg) if isinstance(arg, list) else arg for arg in args),
+                tuple(sorted(kwargs.items())),
+            )
+            try:
+                return self._answers[key]
+            except KeyError:
+                answer = self._answers[key] = attribute(*args, **kwargs)
+                return answer
+            except TypeError:  # unhashable arguments: just ask
+                return attribute(*args, **kwargs)
+
+        return remembered
+
+
+def remembering(line: Line) -> Line:
+    """The same line, with its matcher's and intents' answers remembered."""
+    if isinstance(line.matcher, Remembering):
+        return line
+    return replace(
+        line, matcher=cast(Matcher, Remembering(line.matcher)), intents=cast(Intents, Remembering(line.intents))
+    )
+
+
 def crawl(line: Line, instants: tuple[dt.datetime, ...]) -> Iterator[Visit]:
     """Every reply reachable from a new call at each instant (each state visited once per instant)."""
+    line = remembering(line)
     for now in instants:
         first = flow.start(line, now)
         yield Visit(None, CallerInput(), now, first)
