@@ -216,7 +216,7 @@ def test_did_you_mean_no_then_keys(twilio: TwilioClient) -> None:
 def test_unanswerable_question_then_a_person(make_app: AppFactory) -> None:
     """A question the line cannot answer offers a person; 0 dials the front desk in office hours."""
     _, twilio, events = make_app()
-    caller = Caller(twilio).say("how much will the parking cost")
+    caller = Caller(twilio).say("what will the weather be like tomorrow")
     assert caller.prompt.startswith(caller.phrase("no_answer"))
     assert caller.phrase("no_answer_options") in caller.prompt
     caller.press("0")

@@ -447,7 +447,7 @@ def test_did_you_mean_a_new_question_instead(line: Line, did_you_mean: State) ->
 def test_unanswerable_question_offers_a_person(line: Line, when: str) -> None:
     """A question the line has no answer for says so and offers a person (0) and another question (1)."""
     now = TIMES[when]
-    reply = step(line, State(), now, speech="how much will the parking cost", confidence=0.9)
+    reply = step(line, State(), now, speech="what will the weather be like tomorrow", confidence=0.9)
     no_answer = menu(reply)
     assert no_answer.state == State(flow.NO_ANSWER)
     assert no_answer.prompt[0].key == "no_answer"
