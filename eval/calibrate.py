@@ -63,7 +63,7 @@ def evaluate(ranked_rows: list[tuple[frozenset[str], list]], linked: dict, thres
         - 3.0 * oos_answer / oos
         - 2.0 * wrong / in_scope
         - 0.3 * wrong_confirm / in_scope
-        - 0.25 * oos_confirm / oos
+        - 0.15 * oos_confirm / oos
     )
     return Outcome(objective, right / in_scope, oos_answer / oos, wrong, direct / in_scope)
 

@@ -116,11 +116,23 @@ class SetReport:
         ]
 
 
-def score_bundled(rows: Sequence[Row], name: str) -> SetReport:
+def embeddings_available() -> bool:
+    try:
+        from ivr.embeddings import MiniLM
+
+        MiniLM()
+    except Exception:  # missing packages or model: the optional scorer is simply not measured
+        return False
+    return True
+
+
+def score_bundled(rows: Sequence[Row], name: str, embeddings: bool = False) -> SetReport:
+    import os
+
     from ivr.cli import tool_config
     from ivr.line import load_line
 
-    line = load_line(tool_config())
+    line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "1" if embeddings else "0"}))
     report = SetReport(name)
     for row in rows:
         report.add(row, decide_line(line.matcher, line.intents, row.question))
@@ -158,13 +170,15 @@ class Figures:
     note: str = ""
 
 
-def ours(faqs: list[dict[str, str]], questions: Sequence[ExternalQuestion]) -> tuple[Figures, list[dict[str, object]]]:
+def ours(
+    faqs: list[dict[str, str]], questions: Sequence[ExternalQuestion], embeddings: bool = False
+) -> tuple[Figures, list[dict[str, object]]]:
     """Run `python -m ivr match` as a separate process, exactly as a user would."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(faqs, handle)
         faq_path = handle.name
     result = subprocess.run(
-        [sys.executable, "-m", "ivr", "match", "--faqs", faq_path],
+        [sys.executable, "-m", "ivr", "match", "--faqs", faq_path, *(["--embeddings"] if embeddings else [])],
         input="".join(question.text + "\n" for question in questions),
         capture_output=True,
         text=True,
@@ -241,7 +255,7 @@ def rapidfuzz_ranker(faqs: list[dict[str, str]]) -> Callable[[str], tuple[str, f
     return rank
 
 
-def external_report(folder: Path) -> list[str]:
+def external_report(folder: Path, embeddings: bool) -> list[str]:
     faqs, questions = read_external(folder)
     mine, _ = ours(faqs, questions)
     rows = [
@@ -249,6 +263,8 @@ def external_report(folder: Path) -> list[str]:
         baseline("plain BM25 (rank-bm25 BM25Okapi)", bm25_ranker(faqs), questions, mine.answered_right),
         baseline("plain rapidfuzz (WRatio, extractOne)", rapidfuzz_ranker(faqs), questions, mine.answered_right),
     ]
+    if embeddings:
+        rows.append(ours(faqs, questions, embeddings=True)[0])
     in_scope = sum(1 for q in questions if q.ids)
     lines = [
         f"External set {folder.name}: {len(faqs)} FAQs, {len(questions)} questions ({in_scope} in scope, "
@@ -267,17 +283,28 @@ def external_report(folder: Path) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     sets = ("dev", "dev2", "test") if args.set == "all" else (args.set,)
-    for name in sets:
-        path = EVAL_DIR / f"{name}.tsv"
-        label = f"{name} set ({path.relative_to(PROJECT_ROOT)}{', held out: never tuned on' if name == 'test' else ''})"
-        report = score_bundled(read_rows(path), label)
-        print("\n".join(report.lines()))
-        if args.verbose:
-            print("\n".join("    " + miss for miss in report.misses))
-        print()
+    embeddings = embeddings_available()
+    modes = (False, True) if embeddings else (False,)
+    for mode in modes:
+        print(
+            "== The line as configured by default (rapidfuzz matcher)"
+            if not mode
+            else "== With the optional embedding scorer (MATCH_EMBEDDINGS=1)"
+        )
+        for name in sets:
+            path = EVAL_DIR / f"{name}.tsv"
+            held_out = name == "test"
+            role = "held out: never tuned on" if held_out else "tuning set"
+            report = score_bundled(read_rows(path), f"{name} set ({path.relative_to(PROJECT_ROOT)}, {role})", mode)
+            print("\n".join(report.lines()))
+            if args.verbose and not held_out:  # the held-out set's questions are never listed
+                print("\n".join("    " + miss for miss in report.misses))
+            print()
+    if not embeddings:
+        print("(The optional embedding scorer is not installed: pip install -r requirements-embeddings.txt)\n")
     folder = Path(args.external) if args.external else EXTERNAL_DEFAULT
     if folder.is_dir():
-        print("\n".join(external_report(folder)))
+        print("\n".join(external_report(folder, embeddings)))
     else:
         print(f"External set not found at {folder}; pass --external FOLDER to measure it.")
     return 0
