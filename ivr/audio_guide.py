@@ -33,6 +33,7 @@ from ivr.content import load_library
 from ivr.tts import WEB
 from ivr.tts import FolderResult
 from ivr.tts import RenderOptions
+from ivr.tts import add_voice_arguments
 from ivr.tts import atomic_write
 from ivr.tts import render_folder
 
@@ -40,7 +41,6 @@ DEFAULT_OUT = PROJECT_ROOT / "build" / "audio-guide"
 AUDIO_FOLDER = "audio"
 PAGE = "index.html"
 GENERATOR = "ivr audio-guide"
-DEFAULT_TIMEOUT = 20.0
 
 STYLE = """
 :root { color-scheme: light; }
@@ -295,14 +295,7 @@ def remove_stale_pages(out: Path, keep: set[str]) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `audio-guide` command's options."""
     parser.add_argument("--out", default=None, help="output folder (default: build/audio-guide)")
-    parser.add_argument("--voice", default=None, help="espeak-ng voice (default: the TTS_VOICE setting, gmw/en-us)")
-    parser.add_argument("--rate", type=int, default=None, help="words per minute (default: TTS_RATE, 160)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds one recording may take before its worker is killed (default: {DEFAULT_TIMEOUT:g})",
-    )
+    add_voice_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:

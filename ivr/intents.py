@@ -88,6 +88,16 @@ def _has(stems: Sequence[str], alternative: tuple[str, ...]) -> bool:
     return word in stems or (len(word) >= 5 and any(len(s) >= 4 and fuzz.ratio(s, word) >= 88 for s in stems))
 
 
+def _mentions(tokens: Sequence[str], phrases: Sequence[_Phrase], *, fuzzy_from: int, cutoff: float) -> bool:
+    """Any phrase word for word, or (phrases of `fuzzy_from` letters or more) allowing for recognition errors."""
+    joined = " ".join(tokens)
+    return any(
+        textmod.find_phrase(tokens, phrase.words) >= 0
+        or (len(phrase.joined) >= fuzzy_from and _fuzzy_contains(joined, phrase.joined, cutoff))
+        for phrase in phrases
+    )
+
+
 def _fuzzy_contains(text: str, phrase: str, cutoff: float) -> bool:
     """Whether `phrase` appears in `text` allowing for recognition errors.
 
@@ -119,12 +129,9 @@ class Intents:
         tokens = textmod.words(said)
         if not tokens:
             return False
-        joined = " ".join(tokens)
+        if _mentions(tokens, self.urgent_phrases, fuzzy_from=8, cutoff=90):
+            return True
         for phrase in self.urgent_phrases:
-            if textmod.find_phrase(tokens, phrase.words) >= 0:
-                return True
-            if len(phrase.joined) >= 8 and _fuzzy_contains(joined, phrase.joined, 90):
-                return True
             if (
                 len(phrase.words) == 1
                 and len(phrase.joined) >= 5
@@ -138,11 +145,8 @@ class Intents:
         if not tokens:
             return False
         joined = " ".join(tokens)
-        for phrase in self.person_phrases:
-            if textmod.find_phrase(tokens, phrase.words) >= 0:
-                return True
-            if len(phrase.joined) >= 10 and _fuzzy_contains(joined, phrase.joined, 92):
-                return True
+        if _mentions(tokens, self.person_phrases, fuzzy_from=10, cutoff=92):
+            return True
         if any(rule.matches(tokens) for rule in self.person_rules):
             return True
         content = [token for token in tokens if token not in COMMAND_GLUE and token not in {"a", "an", "with", "talk"}]

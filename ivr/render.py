@@ -23,9 +23,9 @@ from ivr.prompts import PromptsError
 from ivr.tts import TELEPHONE
 from ivr.tts import FolderResult
 from ivr.tts import RenderOptions
+from ivr.tts import add_voice_arguments
 from ivr.tts import render_folder
 
-DEFAULT_TIMEOUT = 20.0
 MAX_FAILURES_SHOWN = 10
 
 
@@ -54,31 +54,10 @@ def render_prompts(texts: list[str], out: Path, options: RenderOptions, *, progr
     return render_folder(texts, out, options, progress=progress, label="Rendering prompts")
 
 
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
-
-
-def _rate(raw: str) -> int:
-    value = int(raw)
-    if not 80 <= value <= 220:
-        raise argparse.ArgumentTypeError("must be between 80 and 220 words per minute")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `prompts` command's options."""
     parser.add_argument("--out", default=None, help="audio folder (default: the AUDIO_DIR setting, prompts/audio)")
-    parser.add_argument("--voice", default=None, help="espeak-ng voice (default: the TTS_VOICE setting, gmw/en-us)")
-    parser.add_argument("--rate", type=_rate, default=None, help="words per minute (default: TTS_RATE, 160)")
-    parser.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds one text may take before its worker is killed (default: {DEFAULT_TIMEOUT:g})",
-    )
+    add_voice_arguments(parser)
     parser.add_argument(
         "--restart-every",
         type=int,

@@ -12,6 +12,7 @@ checked before it is kept, and files and manifest are written atomically.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import io
@@ -526,3 +527,32 @@ def _previous_engine(folder: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return engine if isinstance(engine, str) else None
+
+
+DEFAULT_TIMEOUT = 20.0
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _rate(raw: str) -> int:
+    value = int(raw)
+    if not 80 <= value <= 220:
+        raise argparse.ArgumentTypeError("must be between 80 and 220 words per minute")
+    return value
+
+
+def add_voice_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every rendering command shares: the voice, its rate, and the per-text timeout."""
+    parser.add_argument("--voice", default=None, help="espeak-ng voice (default: the TTS_VOICE setting, gmw/en-us)")
+    parser.add_argument("--rate", type=_rate, default=None, help="words per minute (default: TTS_RATE, 160)")
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one text may take before its worker is killed (default: {DEFAULT_TIMEOUT:g})",
+    )
