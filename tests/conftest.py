@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -147,7 +146,8 @@ class TwilioClient:
     def silence(self, page: Page) -> Page:
         """What Twilio does when a Gather times out: the verbs after it, here a Redirect."""
         redirect = page.root.find("Redirect")
-        assert redirect is not None and redirect.text, "a Gather with nothing after it would hang up on silence"
+        assert redirect is not None, "a Gather with nothing after it would hang up on silence"
+        assert redirect.text, "a Redirect needs a URL"
         return self.post(redirect.text)
 
 
@@ -155,17 +155,15 @@ AppFactory = Callable[..., tuple[Flask, TwilioClient, MemoryEventSink]]
 
 
 @pytest.fixture
-def make_app() -> Iterator[AppFactory]:
+def make_app() -> AppFactory:
     """Build an app with settings overrides and a fixed clock; returns (app, client, events)."""
 
-    def build(
-        now: dt.datetime = OPEN_TIME, **overrides: str
-    ) -> tuple[Flask, TwilioClient, MemoryEventSink]:
+    def build(now: dt.datetime = OPEN_TIME, **overrides: str) -> tuple[Flask, TwilioClient, MemoryEventSink]:
         events = MemoryEventSink()
         app = create_app(make_config(**overrides), clock=lambda: now, events=events)
         return app, TwilioClient(app.test_client()), events
 
-    yield build
+    return build
 
 
 @pytest.fixture
