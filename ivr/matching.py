@@ -58,29 +58,29 @@ class Entry:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Band edges of the three-way decision, calibrated with `make eval` (see README)."""
+    """Band edges of the three-way decision, calibrated with eval/calibrate.py on the tuning sets."""
 
-    answer: float = 0.7
-    confirm: float = 0.25
-    margin: float = 0.03
+    answer: float = 0.79
+    confirm: float = 0.2
+    margin: float = 0.06
     low_confidence: float = 0.40  # recognition confidence below this never answers outright
     very_low_confidence: float = 0.15  # ... and below this never even confirms
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How the features combine into one score, calibrated with eval/calibrate.py on eval/dev.tsv."""
+    """How the features combine into one score, calibrated with eval/calibrate.py on the tuning sets."""
 
     floor: float = 0.2  # the least a content word the content uses counts for
     unknown: float = 0.8  # an unknown word, as a share of the rarest content word's weight
     generic: float = 0.1  # ... times this when it is a generic English word ("exactly", "able")
-    body: float = 0.8  # credit for a word found only in the answer or section text
-    coverage: float = 0.267
-    phrasing: float = 0.337
-    fuzzy: float = 0.035
-    fuzzy_covered: float = 0.36
+    body: float = 0.45  # credit for a word found only in the answer or section text
+    coverage: float = 0.374
+    phrasing: float = 0.364
+    fuzzy: float = 0.097
+    fuzzy_covered: float = 0.165
     function_words: float = 0.5  # the score of a question of only small words matching a phrasing exactly
-    unknown_penalty: float = 0.15  # each word the content never uses (and not generic) takes this share off
+    unknown_penalty: float = 0.0  # each word the content never uses (and not generic) takes this share off
     amount_penalty: float = 0.6  # "how long ...?" against text that gives no amount keeps this share
     semantic: float = 1.2  # the weight of embedding similarity, when MATCH_EMBEDDINGS=1
 
@@ -428,8 +428,20 @@ class Index:
 
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 # Calibrated on eval/dev.tsv and eval/dev2.tsv with `eval/calibrate.py --embeddings`.
-SEMANTIC_WEIGHTS = Weights()
-SEMANTIC_THRESHOLDS = Thresholds()
+SEMANTIC_WEIGHTS = Weights(
+    floor=0.5,
+    unknown=1.0,
+    generic=0.35,
+    body=0.45,
+    coverage=0.41,
+    phrasing=0.039,
+    fuzzy=0.196,
+    fuzzy_covered=0.355,
+    unknown_penalty=0.15,
+    amount_penalty=0.5,
+    semantic=0.6,
+)
+SEMANTIC_THRESHOLDS = Thresholds(answer=0.94, confirm=0.41, margin=0.2)
 
 
 def _same_onset(first: str, second: str) -> bool:
