@@ -94,6 +94,7 @@ GENERIC = frozenset(
     nervous scared afraid anxious worried frightened sorry calling call told mentioned said says recommended
     suggested neurologist surgeon physician specialist provider team clinic practice week month year tomorrow
     morning afternoon evening tonight soon yet anymore already whole entire one ones kind
+    ms sclerosis multiple palsy cerebral injury injuries condition diagnosis diagnosed disease brought mention
     """.split()
 )
 
