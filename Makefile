@@ -50,7 +50,7 @@ run: $(VENV)/.runtime
 		--access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
 
 call: $(VENV)/.runtime
-	$(LOCAL_SETTINGS) $(BIN)/python -m ivr call $(ARGS)
+	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr call $(ARGS)
 
 check: $(VENV)/.runtime
 	$(BIN)/python -m ivr check
@@ -59,7 +59,7 @@ script: $(VENV)/.runtime
 	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr script
 
 prompts: $(VENV)/.runtime system-packages
-	$(LOCAL_SETTINGS) $(BIN)/python -m ivr prompts $(ARGS)
+	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr prompts $(ARGS)
 
 audio-guide: $(VENV)/.runtime system-packages
 	$(BIN)/python -m ivr audio-guide $(ARGS)
