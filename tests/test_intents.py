@@ -1,0 +1,344 @@
+"""Tests for ivr.intents: urgent words, requests for a person, commands, spoken keys and option names."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.flow import Line
+from ivr.intents import Intents
+
+
+@pytest.fixture(scope="module")
+def intents(line: Line) -> Intents:
+    """The bundled line's intent recogniser (prompts/en-US.toml [hear] lists)."""
+    return line.intents
+
+
+@pytest.fixture(scope="module")
+def topic_labels(line: Line) -> list[tuple[str, str]]:
+    """The topic menu's option names as the call flow builds them: menu name and title, keyed 1, 2, ..."""
+    procedure = line.library.procedures[0]
+    return [
+        (name, str(number))
+        for number, section in enumerate(procedure.sections, start=1)
+        for name in (section.menu_name, section.title)
+    ]
+
+
+# ---------------------------------------------------------------- urgent
+
+URGENT = [
+    # breathing
+    "my husband is not breathing",
+    "my mom can't breathe",
+    "he stopped breathing",
+    "she's having trouble breathing",
+    "i am short of breath",
+    "his breathing is really slow",
+    "she can barely breathe",
+    "he is gasping for air",
+    "my grandpa is choking",
+    "my lips are turning blue",
+    "my baby is turning blue",
+    # consciousness
+    "my wife won't wake up",
+    "my dad passed out",
+    "he fainted in the kitchen",
+    "my wife collapsed on the floor",
+    "my husband is unconscious",
+    "my mother is very sleepy and hard to wake",
+    "he is not responding",
+    "i think i'm going to pass out",
+    # overdose and medicine
+    "i think i overdosed",
+    "I took too many pills",
+    "i took a double dose",
+    # heart and stroke
+    "i have chest pain",
+    "my chest feels tight",
+    "his heart is racing",
+    "i think my mom is having a stroke",
+    "her face is drooping",
+    "he is slurring his words",
+    "she is very confused",
+    # seizures, allergy, bleeding
+    "my son is having a seizure",
+    "my throat is swelling",
+    "i have hives and my throat feels tight",
+    "my daughter is having an anaphylactic reaction",
+    "the incision is bleeding a lot",
+    "my dad is throwing up blood",
+    # infection and nerves
+    "i have a high fever and the incision is red",
+    "i have a fever and a stiff neck",
+    "the wound is leaking pus",
+    "my temperature is over a hundred and two",
+    "i can't feel my legs",
+    "i lost control of my bladder",
+    "the worst headache of my life",
+    "i fell and hit my head",
+    # the pump and withdrawal
+    "the pump is beeping",
+    "the pump alarm is going off",
+    "my pump is empty",
+    "i missed my refill and i'm sweating and shaking",
+    "i ran out of medicine and my muscles are rigid",
+    # self-harm
+    "i want to kill myself",
+    "i dont want to live anymore",
+    # asking for help outright
+    "this is an emergency",
+    "call 911",
+    "call an ambulance",
+    # garbled by recognition
+    "emergancy",
+    "he's not breething",
+    "my wife is un responsive",
+    "i cant breath",
+    "im having a hart attack",
+    "<b>my husband</b> is NOT BREATHING!!",
+    "um uh my dad is uh choking",
+]
+URGENT_MISSED = [
+    "she stopped responding",
+    "my son swallowed my pills",
+    "she's not making any sense",
+]
+
+
+@pytest.mark.parametrize("said", URGENT + URGENT_MISSED)
+def test_urgent(intents: Intents, said: str) -> None:
+    """Emergencies, the caller's own or a relative's, even garbled, are urgent."""
+    assert intents.is_urgent(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "what are the risks",
+        "do I need to stop my blood thinners",
+        "can I lift heavy things",
+        "my pain medicine is not working anymore is the pump for me",
+        "what should I watch for after the surgery",
+        "can the medicine affect my breathing",
+        "is there a risk of infection",
+        "what are the signs of infection",
+        "can I get an infection from the pump",
+        "what is respiratory depression",
+        "what is a granuloma",
+        "how does the pump work",
+        "does the pump have a battery",
+        "when can I go home",
+        "how long is the recovery",
+        "i have chronic back pain",
+        "does the surgery hurt",
+        "can I take a shower after surgery",
+        "can the catheter move out of place",
+        "",
+        "   ",
+    ],
+)
+def test_not_urgent(intents: Intents, said: str) -> None:
+    """Questions about risks, medicine and recovery are not emergencies."""
+    assert not intents.is_urgent(said)
+
+
+# ---------------------------------------------------------------- a person
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "operator",
+        "representative",
+        "can I talk to a representative",
+        "a nurse",
+        "nurse please",
+        "I need to speak with a nurse",
+        "can I talk to Dr Moghim",
+        "I need to reach doctor moghim",
+        "can doctor moghim call me back",
+        "appointments",
+        "I need to make an appointment",
+        "I want to reschedule my appointment",
+        "billing",
+        "I have a question about my bill",
+        "call me back",
+        "can someone call me back",
+        "real person please",
+        "get me a human",
+        "front desk",
+        "transfer me",
+    ],
+)
+def test_wants_person(intents: Intents, said: str) -> None:
+    """Requests for the operator, a nurse, the doctor, appointments, billing or a call back reach a person."""
+    assert intents.wants_person(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "will I need appointments after the surgery",
+        "will I need regular appointments after the surgery",
+        "what is the pump",
+        "what are the risks",
+        "how does the pump work",
+        "who is the pump for",
+        "when can I go home",
+        "does doctor moghim do the surgery",
+        "what does the nurse do during the trial",
+        "",
+    ],
+)
+def test_not_a_person_request(intents: Intents, said: str) -> None:
+    """Questions that mention appointments or staff are questions, not requests for a person."""
+    assert not intents.wants_person(said)
+
+
+# ---------------------------------------------------------------- commands
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("repeat", "repeat"),
+        ("can you repeat that please", "repeat"),
+        ("can you say that again please", "repeat"),
+        ("what did you say", "repeat"),
+        ("back", "back"),
+        ("go back", "back"),
+        ("go back please", "back"),
+        ("i want to go back", "back"),
+        ("main menu", "main_menu"),
+        ("main menu please", "main_menu"),
+        ("start over", "main_menu"),
+        ("help", "help"),
+        ("help me please", "help"),
+        ("what are my options", "help"),
+        ("yes", "yes"),
+        ("yes please", "yes"),
+        ("um yes", "yes"),
+        ("uh huh", "yes"),
+        ("yeah", "yes"),
+        ("that is right", "yes"),
+        ("i did", "yes"),
+        ("yes i did", "yes"),
+        ("no", "no"),
+        ("nope", "no"),
+        ("no thank you", "no"),
+        ("not really", "no"),
+        ("that is not it", "no"),
+        ("i did not", "no"),
+        ("no i did not", "no"),
+        ("uh no", "no"),
+        ("go on", "go_on"),
+        ("go on please", "go_on"),
+        ("keep going", "go_on"),
+        ("tell me more", "go_on"),
+        ("next", "go_on"),
+        ("that's it", "yes"),
+    ],
+)
+def test_command(intents: Intents, said: str, expected: str) -> None:
+    """A command said on its own, with glue words or fillers around it, is recognised; the longest wins."""
+    assert intents.command(said) == expected
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        pytest.param("can I go back to work", id="back-to-work"),
+        pytest.param("can I go back to work after the surgery", id="back-to-work-after-surgery"),
+        pytest.param("what is the recovery like", id="recovery"),
+        pytest.param("what does the pump do", id="pump"),
+        pytest.param("what are the risks", id="risks"),
+        pytest.param("tell me more about the risks", id="more-about-risks"),
+        pytest.param("when can I go home", id="go-home"),
+        pytest.param("can I go home", id="can-go-home"),
+        pytest.param("what is it", id="what-is-it"),
+    ],
+)
+def test_question_is_not_a_command(intents: Intents, said: str) -> None:
+    """A question that contains a command word is still a question."""
+    assert intents.command(said) is None
+
+
+# ---------------------------------------------------------------- spoken keys
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("two", "2"),
+        ("2", "2"),
+        ("press two", "2"),
+        ("press 2", "2"),
+        ("option 3", "3"),
+        ("number five", "5"),
+        ("one", "1"),
+        ("the second one", "2"),
+        ("the first one", "1"),
+        ("the third", "3"),
+        ("star", "*"),
+        ("press star", "*"),
+        ("pound", "#"),
+        ("zero", "0"),
+        ("press to", "2"),
+        ("press for", "4"),
+        ("option too", "2"),
+        ("press oh", "0"),
+        ("um two", "2"),
+    ],
+)
+def test_spoken_key(intents: Intents, said: str, expected: str) -> None:
+    """A key said aloud, alone or after press/option/number, is that key."""
+    assert intents.spoken_key(said) == expected
+
+
+@pytest.mark.parametrize(
+    "said", ["to", "too", "for", "oh", "two weeks", "what are the risks", "press", "the", "star trek", "", "um"]
+)
+def test_not_a_spoken_key(intents: Intents, said: str) -> None:
+    """Homophones of keys ("to", "for") count only after press; longer speech is not a key."""
+    assert intents.spoken_key(said) is None
+
+
+# ---------------------------------------------------------------- option names
+
+
+@pytest.mark.parametrize(
+    ("said", "section_title"),
+    [
+        ("the risks", "Risks"),
+        ("risks", "Risks"),
+        ("about the risks", "Risks"),
+        ("the surgery", "The surgery"),
+        ("surgery please", "The surgery"),
+        ("the trial", "The trial phase"),
+        ("how to prepare", "Preparation"),
+        ("recovery and aftercare", "Recovery and aftercare"),
+    ],
+)
+def test_option_by_name(
+    line: Line, intents: Intents, topic_labels: list[tuple[str, str]], said: str, section_title: str
+) -> None:
+    """Saying an option's name picks that option's key."""
+    sections = line.library.procedures[0].sections
+    expected = str(next(number for number, section in enumerate(sections, start=1) if section.title == section_title))
+    assert intents.option(said, topic_labels) == expected
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "the risks of knee replacement",
+        "tell me about knee surgery",
+        "what is the weather",
+        "the",
+        "",
+    ],
+)
+def test_not_an_option(intents: Intents, topic_labels: list[tuple[str, str]], said: str) -> None:
+    """Speech that says more than an option's name (or nothing of it) picks no option."""
+    assert intents.option(said, topic_labels) is None

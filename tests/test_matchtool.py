@@ -1,0 +1,205 @@
+"""Tests for `python -m ivr match` (ivr.matchtool), the eval harness (ivr.evaluation) and ivr.bench."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr import bench
+from ivr.evaluation import Row
+from ivr.evaluation import SetReport
+from ivr.evaluation import read_rows
+from ivr.evaluation import score_bundled
+
+PROJECT = Path(__file__).resolve().parent.parent
+DECISIONS = {"answer", "confirm", "none", "urgent", "person"}
+FAQS = [
+    {"id": "hours", "question": "What are your opening hours?", "answer": "We are open Monday to Friday, 9 to 5."},
+    {"id": "parking", "question": "Where can I park my car?", "answer": "There is a car park behind the building."},
+    {"id": "flu", "question": "Do you give flu shots?", "answer": "Yes, flu vaccines are given every autumn."},
+    {"id": "results", "question": "How do I read my lab report?", "answer": "The report lists each value and range."},
+]
+
+
+def run_match(faq_file: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    """`python -m ivr match --faqs FILE` as a user runs it, from the project folder."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    return subprocess.run(
+        [sys.executable, "-m", "ivr", "match", "--faqs", str(faq_file)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def faq_file(tmp_path: Path) -> Path:
+    """A small FAQ list as a JSON file."""
+    path = tmp_path / "faqs.json"
+    path.write_text(json.dumps(FAQS), encoding="utf-8")
+    return path
+
+
+def test_match_prints_one_json_line_per_question(faq_file: Path) -> None:
+    """Each non-blank question gives one JSON object with question, decision, id and score; blanks are skipped."""
+    questions = [
+        "where do I park my car",
+        "",
+        "   ",
+        "do you give flu shots",
+        "my husband is not breathing",
+        "can I talk to a representative",
+        "what is the capital of france",
+    ]
+    result = run_match(faq_file, "\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    asked = [question for question in questions if question.strip()]
+    assert len(lines) == len(asked)
+    outcomes = [json.loads(line) for line in lines]
+    ids = {faq["id"] for faq in FAQS}
+    for question, outcome in zip(asked, outcomes, strict=True):
+        assert set(outcome) == {"question", "decision", "id", "score"}
+        assert outcome["question"] == question
+        assert outcome["decision"] in DECISIONS
+        if outcome["decision"] in {"urgent", "person"}:
+            assert outcome["id"] is None
+            assert outcome["score"] is None
+        else:
+            assert outcome["id"] is None or outcome["id"] in ids
+            assert isinstance(outcome["score"], float | int)
+    by_question = {outcome["question"]: outcome for outcome in outcomes}
+    assert by_question["my husband is not breathing"]["decision"] == "urgent"
+    assert by_question["can I talk to a representative"]["decision"] == "person"
+    assert by_question["where do I park my car"]["id"] == "parking"
+    assert by_question["do you give flu shots"]["id"] == "flu"
+    assert by_question["what is the capital of france"]["decision"] != "answer"
+
+
+def test_match_with_no_questions_prints_nothing(faq_file: Path) -> None:
+    """An empty or all-blank input prints no lines and succeeds."""
+    result = run_match(faq_file, "\n  \n\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param('[{"id": 1, "quest', "cannot read", id="not-json"),
+        pytest.param('{"id": 1, "question": "a"}', "expected a JSON list", id="not-a-list"),
+        pytest.param('[{"question": "no id"}]', "item 0", id="missing-id"),
+        pytest.param('[{"id": 1, "question": 7}]', "item 0", id="question-not-text"),
+        pytest.param('[{"id": 1, "question": "a"}, {"id": 1, "question": "b"}]', "appears twice", id="duplicate-id"),
+        pytest.param(None, "cannot read", id="missing-file"),
+    ],
+)
+def test_match_rejects_a_malformed_faq_file(tmp_path: Path, content: str | None, message: str) -> None:
+    """A malformed or missing FAQ file exits 1 with a message that names the file."""
+    path = tmp_path / "broken-faqs.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = run_match(path, "what are your hours\n")
+    assert result.returncode == 1
+    assert str(path) in result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+# ---------------------------------------------------------------- the eval harness
+
+TSV = """question\texpected\tcategory
+what are the risks\tfaq:risks|section:risks\tplain
+what are the risks\tfaq:candidate\tplain
+what is the weather like today\tnone\toos
+my husband is not breathing\turgent\turgent
+can I talk to a representative\tperson\tperson
+\tnone\tblank
+"""
+
+
+@pytest.fixture
+def rows(tmp_path: Path) -> list[Row]:
+    """The tiny question set above, read back from a TSV file."""
+    path = tmp_path / "tiny.tsv"
+    path.write_text(TSV, encoding="utf-8")
+    return read_rows(path)
+
+
+def test_read_rows(rows: list[Row]) -> None:
+    """read_rows() reads question, expected keys and category, and skips rows with no question."""
+    assert len(rows) == 5
+    assert rows[0] == Row("what are the risks", frozenset({"faq:risks", "section:risks"}), "plain")
+    assert rows[2].expected == frozenset({"none"})
+
+
+def test_set_report_counts(rows: list[Row]) -> None:
+    """SetReport counts in-scope right and wrong, out-of-scope answered, urgent and person outcomes."""
+    report = SetReport("tiny")
+    outcomes = [
+        {"decision": "answer", "id": "faq:risks"},  # right
+        {"decision": "answer", "id": "faq:risks"},  # wrong answer: wanted faq:candidate
+        {"decision": "answer", "id": "faq:risks"},  # out of scope, answered
+        {"decision": "urgent", "id": None},
+        {"decision": "urgent", "id": None},  # a person request sent to urgent still reaches a person
+    ]
+    for row, outcome in zip(rows, outcomes, strict=True):
+        report.add(row, outcome)
+    assert (report.in_scope, report.right, report.right_direct, report.wrong_answer) == (2, 1, 1, 1)
+    assert (report.oos, report.oos_answered, report.oos_confirmed) == (1, 1, 0)
+    assert (report.urgent, report.urgent_found) == (1, 1)
+    assert (report.person, report.person_reached) == (1, 1)
+    assert report.false_urgent == 1
+    assert len(report.misses) == 2
+    text = "\n".join(report.lines())
+    assert "tiny:" in text
+    assert "50.0% (1/2)" in text
+
+
+def test_set_report_counts_confirms(rows: list[Row]) -> None:
+    """A right "did you mean" counts as right; a wrong one and an out-of-scope one are counted apart."""
+    report = SetReport("confirms")
+    outcomes = [
+        {"decision": "confirm", "id": "section:risks"},
+        {"decision": "confirm", "id": "faq:risks"},
+        {"decision": "confirm", "id": "faq:risks"},
+        {"decision": "none", "id": None},
+        {"decision": "answer", "id": "faq:risks"},
+    ]
+    for row, outcome in zip(rows, outcomes, strict=True):
+        report.add(row, outcome)
+    assert (report.right, report.right_direct, report.wrong_confirm) == (1, 0, 1)
+    assert (report.oos_answered, report.oos_confirmed) == (0, 1)
+    assert (report.urgent_found, report.person_reached) == (0, 0)
+
+
+def test_score_bundled_smoke(rows: list[Row]) -> None:
+    """score_bundled() runs the bundled line over a question set and sorts every row into its count."""
+    report = score_bundled(rows, "tiny")
+    assert (report.in_scope, report.oos, report.urgent, report.person) == (2, 1, 1, 1)
+    assert report.right >= 1  # "what are the risks" finds the risks entry
+    assert report.oos_answered == 0
+    assert report.urgent_found == 1
+    assert report.person_reached == 1
+    assert report.false_urgent == 0
+
+
+# ---------------------------------------------------------------- the benchmark
+
+
+def test_bench_measure_is_sane() -> None:
+    """bench.measure on 10 FAQs returns positive, ordered, modest figures."""
+    result = bench.measure(10, 12)
+    assert result.faqs == 10
+    assert 0 < result.build_seconds < 30
+    assert 0 < result.median_ms <= result.p99_ms < 5000
+    assert 0 < result.memory_mb < 500
