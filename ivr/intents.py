@@ -23,7 +23,8 @@ COMMANDS = ("repeat", "back", "main_menu", "help", "yes", "no", "go_on", "ask", 
 # Words that may stand around a command without changing it: "can you repeat that please".
 COMMAND_GLUE = frozenset(
     """
-    that it this the please can could would you me i want to go again menu now
+    that it this the please can could would you me i want to go again menu now just um uh oh okay ok so well
+    a an say said
     """.split()
 )
 NEGATIONS = frozenset({"not", "no", "never", "nope"})
@@ -123,6 +124,10 @@ class Intents:
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
+        self.command_words = {
+            name: frozenset(word for phrase in phrases for word in phrase.words)
+            for name, phrases in self.commands.items()
+        }
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
@@ -175,15 +180,18 @@ class Intents:
         best: tuple[int, str] | None = None
         for name, phrases in self.commands.items():
             for phrase in phrases:
-                exact = joined == phrase.joined or (len(joined) >= 5 and fuzz.ratio(joined, phrase.joined) >= 88)
+                exact = joined == phrase.joined or (len(joined) >= 8 and fuzz.ratio(joined, phrase.joined) >= 92)
                 start = textmod.find_phrase(tokens, phrase.words)
                 if not exact and start < 0:
                     continue
                 if not exact:
                     rest = tokens[:start] + tokens[start + len(phrase.words) :]
                     # "not" left over turns "I did" into a different answer
+                    # only glue words, or more of the same command ("yes I did"), around a command:
+                    # "can I go back to work" is a question
+                    same = self.command_words[name]
                     if any(
-                        (token in NEGATIONS and name != "no") or not (token in COMMAND_GLUE or token in STOP_TERMS)
+                        (token in NEGATIONS and name != "no") or (token not in COMMAND_GLUE and token not in same)
                         for token in rest
                     ):
                         continue

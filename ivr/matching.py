@@ -287,31 +287,55 @@ class Index:
         return out
 
     def _join(self, terms: Sequence[str], index: int) -> tuple[str, int] | None:
-        """A known word recognition split in two to four pieces ("intro thecal", "res pure a tory")."""
-        # a real word is joined to its neighbour only when the neighbour is not a word
-        neighbour_known = index + 1 >= len(terms) or self.known(terms[index + 1])
-        if self.known(terms[index]) and terms[index] not in {"in", "an", "a"} and neighbour_known:
-            return None
-        for size in (4, 3, 2):
-            if index + size > len(terms):
-                continue
-            parts = terms[index : index + size]
-            if all(self.known(part) for part in parts):
-                continue
+        """A content word recognition split in two to four pieces ("intro thecal", "res pure a tory").
+
+        A join starts at a piece the content does not know, at a piece recognition often splits
+        off the front of a word ("in fection"), or at a known word followed by debris ("cath itter")
+        when that joins better than the debris alone: never swallowing a real word ("is intra the cal").
+        """
+        first = terms[index]
+        if self.known(first) and first not in SPLIT_PREFIXES:
+            following = terms[index + 1] if index + 1 < len(terms) else ""
+            if not following or self.known(following) or textmod.is_english(following):
+                return None
+            mine, theirs = self._best_join(terms, index), self._best_join(terms, index + 1)
+            if mine is None or (theirs is not None and theirs[0] >= mine[0]):
+                return None
+            return mine[1], mine[2]
+        best = self._best_join(terms, index)
+        return (best[1], best[2]) if best else None
+
+    def _best_join(self, terms: Sequence[str], index: int) -> tuple[float, str, int] | None:
+        """(similarity, content word, pieces used) of the best join starting at `index`."""
+        pieces = [terms[index : index + size] for size in (2, 3, 4) if index + size <= len(terms)]
+        pieces = [parts for parts in pieces if not all(self.known(part) for part in parts)]
+        for parts in pieces:  # a word spelt out exactly wins ("intra the cal")
+            if "".join(parts) in self.raw_words:
+                return 100.0, "".join(parts), len(parts)
+        best: tuple[float, str, int] | None = None
+        for parts in pieces:
             glued = "".join(parts)
-            if glued in self.raw_words:
-                return glued, size
             candidate = self._closest(glued)
-            if candidate is not None:
-                return candidate, size
-        return None
+            if candidate is None or len(candidate) < 0.75 * len(glued):
+                continue
+            similarity = fuzz.ratio(glued, candidate)
+            # Pieces that are all real words ("how long") join only when the spelling agrees too.
+            if all(textmod.is_english(part) for part in parts) and similarity < 80:
+                continue
+            if best is None or similarity > best[0]:  # the closest join, the fewest pieces on a tie
+                best = (similarity, candidate, len(parts))
+        return best
 
     def _closest(self, term: str) -> str | None:
-        """The content word closest in sound and spelling, or None when nothing is close."""
-        if len(term) < 4 or not term.isalpha():
+        """The content word closest in sound and spelling, or None when nothing is close.
+
+        A real English word is never replaced ("scan" is not "skin", "injections" not
+        "infections"): only debris that is no word at all is mended.
+        """
+        if len(term) < 4 or not term.isalpha() or textmod.is_english(term):
             return None
         key = textmod.sound(term)
-        # A long sound key is specific enough to trust over spelling ("sir jury" -> "surgery");
+        # A long sound key is specific enough to trust over spelling ("catheder" -> "catheter");
         # a short one ("FS": face, fees, phase) needs the spelling to agree too.
         needed = 50 if len(key) >= 3 else 70
         best: tuple[float, str] | None = None
@@ -426,6 +450,7 @@ class Index:
         return Scored(item.entry, score * penalty, coverage, phrasing, fuzzy)
 
 
+SPLIT_PREFIXES = frozenset({"in", "an", "a", "en", "un", "de", "re", "pre", "pro", "con", "dis", "ex"})
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 # Calibrated on eval/dev.tsv and eval/dev2.tsv with `eval/calibrate.py --embeddings`.
 SEMANTIC_WEIGHTS = Weights(

@@ -22,6 +22,16 @@ import snowballstemmer
 MAX_INPUT_CHARS = 400
 
 CONTRACTIONS = {
+    "what's": "what is",
+    "it's": "it is",
+    "that's": "that is",
+    "there's": "there is",
+    "here's": "here is",
+    "who's": "who is",
+    "where's": "where is",
+    "how's": "how is",
+    "he's": "he is",
+    "she's": "she is",
     "can't": "can not",
     "cant": "can not",
     "cannot": "can not",
@@ -103,13 +113,16 @@ NOT_WORDLIKE = re.compile(r"[^\w\s'/-]|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\
 
 
 def clean(text: str) -> str:
-    """Unicode-normalised, lower-case text with markup and control characters removed."""
-    text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
+    """Unicode-normalised, lower-case text with markup, accents and control characters removed."""
+    # Cut before and after normalising: one character can expand to many (U+FDFA is 18).
+    text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])[:MAX_INPUT_CHARS]
     text = re.sub(r"<[^>]*>", " ", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     # Letters, digits, apostrophes, hyphens and slashes stay; every other mark is a space.
     text = NOT_WORDLIKE.sub(" ", text).replace("_", " ")
-    return " ".join(text.lower().split())
+    # Accents and other combining marks go ("naïve", the dot of a lower-cased "İ").
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def number_words(value: int) -> str:
@@ -128,7 +141,7 @@ def _spell_number(match: re.Match[str]) -> str:
     digits = match.group()
     # "911" and long numbers are said digit by digit, as callers say them.
     if digits == "911" or len(digits) > 3 or (len(digits) > 1 and digits.startswith("0")):
-        return " ".join(ONES[int(digit)] for digit in digits)
+        return " " + " ".join(ONES[int(digit)] for digit in digits) + " "
     return " " + number_words(int(digits)) + " "
 
 
@@ -193,6 +206,23 @@ _STEMMER = snowballstemmer.stemmer("english")
 def stem(word: str) -> str:
     """The Snowball (Porter 2) stem, so "risks", "implanted", "healing" meet "risk", "implant", "heal"."""
     return _STEMMER.stemWord(word) if word.isalpha() else word
+
+
+@lru_cache(maxsize=1)
+def _english_counts() -> dict[str, int]:
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+
+
+# Below this many uses in the spell checker's corpus a word may as well be a misspelling.
+COMMON_WORD_COUNT = 100
+
+
+@lru_cache(maxsize=65536)
+def is_english(word: str) -> bool:
+    """A real, reasonably common English word (pyspellchecker's frequency list), not recognition debris."""
+    return _english_counts().get(word, 0) >= COMMON_WORD_COUNT
 
 
 @lru_cache(maxsize=65536)
