@@ -128,6 +128,7 @@ class CallerInput:
     confidence: float | None = None
     dial_status: str = ""
     recorded: bool = False
+    recording: str = ""  # Twilio's RecordingSid, so staff can find the message
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class Line:
 
 
 def spoken_number(number: str) -> str:
-    """A phone number read digit by digit in groups: "+15550100" -> "5 5 5, 0 1 0 0"."""
+    """A phone number read digit by digit in groups: "+15415550100" -> "5 4 1, 5 5 5, 0 1 0 0"."""
     digits = "".join(ch for ch in number if ch.isdigit())
     if number.startswith("+1") and len(digits) == 11:
         digits = digits[1:]
@@ -398,7 +399,7 @@ class Call:
         options.append(Option(self.say("option_ask", digit=len(options) + 1), (), lambda: self.menu_reply(State(ASK))))
         options.append(Option(self.say("option_urgent", digit=len(options) + 1), (), self.urgent))
         outro = (self.person_option(), self.say("option_repeat"))
-        timeout = max(self.line.settings.first_gather_timeout, self.line.settings.gather_timeout)
+        timeout = self.line.settings.first_gather_timeout
         return MenuView((), tuple(options), outro, questions=True, timeout=timeout)
 
     def procedures_view(self, state: State) -> MenuView:
@@ -422,15 +423,25 @@ class Call:
 
     def topic_items(
         self, proc: int, procedure: Procedure
-    ) -> list[tuple[Utterance, tuple[str, ...], Callable[[], Reply]]]:
-        """The things in a procedure's menu, each with its name as said in the menu (digit still to fill)."""
-        items: list[tuple[Utterance, tuple[str, ...], Callable[[], Reply]]] = []
+    ) -> list[tuple[Callable[[int], Utterance], tuple[str, ...], Callable[[], Reply]]]:
+        """The things in a procedure's menu: how each is announced for its key, its names, what it does."""
+        items: list[tuple[Callable[[int], Utterance], tuple[str, ...], Callable[[], Reply]]] = []
         for index, section in enumerate(procedure.sections):
-            act = lambda index=index: self.read_section(proc, index, 0)  # noqa: E731
-            items.append((Utterance(section.menu_name, "option_topic"), (section.menu_name, section.title), act))
+            items.append(
+                (
+                    lambda digit, name=section.menu_name: self.say("option_topic", topic=name, digit=digit),
+                    (section.menu_name, section.title),
+                    lambda index=index: self.read_section(proc, index, 0),
+                )
+            )
         if procedure.faqs:
-            act = lambda: self.menu_reply(State(FAQS, proc=proc))  # noqa: E731
-            items.append((Utterance(procedure.spoken_name, "option_faqs"), ("common questions", "questions"), act))
+            items.append(
+                (
+                    lambda digit: self.say("option_faqs", procedure=procedure.spoken_name, digit=digit),
+                    ("common questions", "questions"),
+                    lambda: self.menu_reply(State(FAQS, proc=proc)),
+                )
+            )
         return items
 
     def topics_view(self, state: State) -> MenuView:
@@ -442,12 +453,8 @@ class Call:
         page = min(state.page, len(pages) - 1)
         options: list[Option] = []
         for position, index in enumerate(pages[page]):
-            name, names, act = items[index]
-            if name.key == "option_topic":
-                announce = self.say("option_topic", topic=name.text, digit=position + 1)
-            else:
-                announce = self.say("option_faqs", procedure=name.text, digit=position + 1)
-            options.append(Option(announce, names, act))
+            announce, names, act = items[index]
+            options.append(Option(announce(position + 1), names, act))
         self._add_more(
             options, len(pages), page, lambda: self.menu_reply(State(TOPICS, proc=state.proc, page=page + 1))
         )
@@ -672,8 +679,8 @@ class Call:
             return self.urgent_person()
         if self.state.at in {AFTER_HOURS, ON_CALL_FAILED}:
             return self.dial_on_call()
-        if self.state.at == DESK_FAILED:
-            return self.dial_front_desk()
+        if self.state.at == DESK_FAILED:  # the desk did not answer: the on-call clinician rather than again
+            return self.dial_on_call()
         if self.open:
             reply = self.dial_front_desk()
             return replace(reply, say=(self.say("giving_up"),) + reply.say)
@@ -769,6 +776,11 @@ class Call:
         intents = self.line.intents
         speech = said.speech
         if intents.is_urgent(speech):
+            if self.state.at == URGENT:  # more urgent words at the urgent menu: the 9 1 1 sentence, then connect
+                reply = self.urgent_person()
+                return replace(
+                    reply, say=(self.say("emergency"),) + reply.say, events=(Event("urgent"),) + reply.events
+                )
             return self.urgent()
         if self.state.at == CONFIRM:
             command = intents.command(speech)
@@ -779,8 +791,10 @@ class Call:
         command = intents.command(speech)
         if command == "repeat":
             return self.again(count_try=False)
-        if command == "back":
+        if command in {"back", "stop"}:
             return self.parent()
+        if command == "goodbye":
+            return replace(self.goodbye(), events=(Event("caller_said_goodbye"),))
         if command == "main_menu":
             return self.main_menu()
         if command == "help":
@@ -795,6 +809,8 @@ class Call:
             return self.menu_reply(State(ASK))
         if command == "urgent_option":
             return self.urgent()
+        if command in {"yes", "no"}:  # nothing here asked a yes-or-no question
+            return self.again(self.say("not_understood"), count_try=True)
         key = intents.spoken_key(speech)
         if key is not None:
             return self.pressed(key, view)
@@ -839,7 +855,8 @@ class Call:
     def message_result(self, said: CallerInput) -> Reply:
         if said.recorded:
             reply = self.goodbye(self.say("voicemail_saved"))
-            return replace(reply, events=(Event("voicemail", {"urgent": self.state.kind == "urgent"}),))
+            event = Event("voicemail", {"urgent": self.state.kind == "urgent", "recording": said.recording})
+            return replace(reply, events=(event,))
         return self.menu_reply(State(), lead=(self.say("voicemail_empty"), self.say("main_menu")))
 
 
@@ -866,6 +883,13 @@ def start(line: Line, now: dt.datetime) -> Reply:
     return replace(
         call.menu_reply(State(), before=before, lead=lead), events=(Event("call_started", {"open": call.open}),)
     )
+
+
+def apology(line: Line, now: dt.datetime) -> Reply:
+    """When something broke: sorry, the emergency sentence, and a person (desk or on-call by the hour)."""
+    call = Call(line, now, State())
+    reply = call.dial_front_desk() if call.open else call.dial_on_call()
+    return replace(reply, say=(call.say("apology"), call.say("emergency"), call.say("apology_connecting")))
 
 
 def step(line: Line, state: State, said: CallerInput, now: dt.datetime) -> Reply:

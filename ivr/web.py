@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,6 @@ from flask import Flask
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import g
 from flask import request
 from flask import send_from_directory
 from twilio.request_validator import RequestValidator
@@ -37,14 +37,15 @@ from ivr.events import EventSink
 from ivr.events import LogEventSink
 from ivr.line import load_line
 from ivr.privacy import pseudonym
+from ivr.text import MAX_INPUT_CHARS
 from ivr.twiml import Renderer
 from ivr.twiml import Voice
 
 log = logging.getLogger("ivr.web")
 Clock = Callable[[], dt.datetime]
 DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
-MAX_SPEECH_CHARS = 400
 KEYS = frozenset("0123456789*#")
+RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 
 bp = Blueprint("twilio", __name__)
 
@@ -89,23 +90,21 @@ class LineApp:
         return f"{base}{request.path}" + (f"?{query}" if query else "")
 
     def apology(self) -> str:
-        """TwiML for when something broke: sorry, the emergency line, and a person."""
-        prompts = self.line.prompts
-        settings = self.line.settings
+        """TwiML for when something broke: sorry, the emergency sentence, and a person.
+
+        The transfer's outcome goes to the usual handling (a goodbye, or a message when nobody
+        answers). Should even that fail, a plain transfer to the front desk is the last resort.
+        """
         try:
-            number = settings.front_desk_number if flow.is_open(self.line, self.clock()) else settings.on_call_number
-        except Exception:  # the apology itself must never fail
-            number = settings.front_desk_number
-        response = VoiceResponse()
-        # One string: twilio's builder keeps only the last of several strings appended in a row.
-        words = " ".join(prompts.phrase(key) for key in ("apology", "emergency", "apology_connecting"))
-        response.say(words, voice=self.voice.voice, language=self.voice.language)
-        # The outcome goes to the usual transfer handling: goodbye, or a message if nobody answers.
-        action = f"{self.base_url()}/voice/step?{urlencode(flow.State(flow.DIAL_DESK).to_query())}"
-        response.dial(
-            action=action, method="POST", timeout=self.line.settings.dial_timeout, answer_on_bridge=True
-        ).number(number)
-        return str(response)
+            return self.renderer().render(flow.apology(self.line, self.clock()))
+        except Exception as exc:  # the apology itself must never fail; its message may quote the caller
+            log.error("the apology could not be built (%s); sending the plain transfer", type(exc).__name__)
+            response = VoiceResponse()
+            prompts = self.line.prompts
+            words = " ".join(prompts.phrase(key) for key in ("apology", "emergency", "apology_connecting"))
+            response.say(words, voice=self.voice.voice, language=self.voice.language)
+            response.dial(timeout=self.line.settings.dial_timeout).number(self.line.settings.front_desk_number)
+            return str(response)
 
 
 def line_app() -> LineApp:
@@ -131,7 +130,7 @@ def check_signature() -> Response | None:
 def caller_input() -> flow.CallerInput:
     form = request.form
     digits = "".join(ch for ch in form.get("Digits", "")[:20] if ch in KEYS)
-    speech = form.get("SpeechResult", "")[:MAX_SPEECH_CHARS]
+    speech = form.get("SpeechResult", "")[:MAX_INPUT_CHARS]
     confidence: float | None
     try:
         confidence = float(form.get("Confidence", ""))
@@ -144,14 +143,15 @@ def caller_input() -> flow.CallerInput:
     except ValueError:
         duration = 1
     recorded = bool(form.get("RecordingUrl") or form.get("RecordingSid")) and duration > 0
-    return flow.CallerInput(digits, speech, confidence, status if status in DIAL_STATUSES else "", recorded)
+    sid = form.get("RecordingSid", "")
+    recording = sid if RECORDING_SID.fullmatch(sid) else ""
+    return flow.CallerInput(digits, speech, confidence, status if status in DIAL_STATUSES else "", recorded, recording)
 
 
 def answer(run: Callable[[LineApp], flow.Reply], where: str) -> Response:
     """Run one step of the flow; whatever goes wrong, the caller hears an apology and a person."""
     app = line_app()
     call = pseudonym(app.config.pseudonym_key, request.form.get("CallSid", ""))
-    g.ivr_call = call
     try:
         reply = run(app)
         body = app.renderer().render(reply)
