@@ -25,7 +25,12 @@ class LogEventSink:
     """Writes one JSON log line per event. Events never carry caller words or numbers."""
 
     def record(self, call: str, event: Event) -> None:
-        log.info("event %s", json.dumps({"call": call, "event": event.name, **event.data}, sort_keys=True))
+        line = json.dumps({"call": call, "event": event.name, **event.data}, sort_keys=True)
+        if event.name == "voicemail" and event.data.get("urgent"):
+            # An urgent message waits in Twilio until someone listens: make it loud for log alerts.
+            log.warning("URGENT MESSAGE left after the on-call clinician did not answer: %s", line)
+        else:
+            log.info("event %s", line)
 
 
 class MemoryEventSink:

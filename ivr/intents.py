@@ -19,7 +19,7 @@ from ivr.matching import STOP_TERMS
 from ivr.matching import Language
 from ivr.prompts import Catalogue
 
-COMMANDS = ("repeat", "back", "main_menu", "help", "yes", "no", "go_on", "ask", "urgent_option")
+COMMANDS = ("repeat", "back", "main_menu", "help", "yes", "no", "go_on", "ask", "urgent_option", "goodbye", "stop")
 # Words that may stand around a command without changing it: "can you repeat that please".
 COMMAND_GLUE = frozenset(
     """
@@ -86,7 +86,7 @@ def _has(stems: Sequence[str], alternative: tuple[str, ...]) -> bool:
     if len(alternative) > 1:
         return textmod.find_phrase(stems, alternative) >= 0
     word = alternative[0]
-    return word in stems or (len(word) >= 5 and any(len(s) >= 4 and fuzz.ratio(s, word) >= 88 for s in stems))
+    return word in stems or (len(word) >= 5 and any(len(s) >= 4 and _misheard(s, word) for s in stems))
 
 
 def _mentions(tokens: Sequence[str], phrases: Sequence[_Phrase], *, fuzzy_from: int, cutoff: float) -> bool:
@@ -94,9 +94,19 @@ def _mentions(tokens: Sequence[str], phrases: Sequence[_Phrase], *, fuzzy_from: 
     joined = " ".join(tokens)
     return any(
         textmod.find_phrase(tokens, phrase.words) >= 0
-        or (len(phrase.joined) >= fuzzy_from and _fuzzy_contains(joined, phrase.joined, cutoff))
+        # one-word phrases are compared word by word instead: "conscious" is not "unconscious"
+        or (
+            len(phrase.words) > 1
+            and len(phrase.joined) >= fuzzy_from
+            and _fuzzy_contains(joined, phrase.joined, cutoff)
+        )
         for phrase in phrases
     )
+
+
+def _misheard(heard: str, word: str) -> bool:
+    """`heard` is `word` slightly misheard: close in spelling, and not itself a real English word."""
+    return len(heard) >= 5 and heard != word and fuzz.ratio(heard, word) >= 88 and not textmod.is_english(heard)
 
 
 def _fuzzy_contains(text: str, phrase: str, cutoff: float) -> bool:
@@ -136,11 +146,13 @@ class Intents:
             return False
         if _mentions(tokens, self.urgent_phrases, fuzzy_from=8, cutoff=90):
             return True
+        # one-word phrases, also as recognition split them ("un responsive")
+        pieces = tokens + [first + second for first, second in zip(tokens, tokens[1:], strict=False)]
         for phrase in self.urgent_phrases:
             if (
                 len(phrase.words) == 1
                 and len(phrase.joined) >= 5
-                and any(len(token) >= 5 and fuzz.ratio(token, phrase.joined) >= 88 for token in tokens)
+                and any(piece == phrase.joined or _misheard(piece, phrase.joined) for piece in pieces)
             ):
                 return True
         return any(rule.matches(tokens) for rule in self.urgent_rules)
