@@ -306,6 +306,21 @@ class _ProcedureReader:
             self.error(number, f"formatting mark {mark.group()!r} in spoken text; write plain words instead")
         block.add_text(line[2:].strip() if line.startswith("- ") else line)
 
+    def _also_asked(self, block: _Block) -> tuple[str, ...]:
+        """The block's extra phrasings; one given twice, or the same as the heading, is a mistake."""
+        seen = {question_key(block.title): block.line}
+        phrasings = []
+        for value in block.fields.get("also_asked", []):
+            if not value:
+                continue
+            key = question_key(value)
+            if key in seen:
+                self.error(block.line, f"'{block.title}' lists 'Also asked: {value}' twice (or as its own heading)")
+                continue
+            seen[key] = block.line
+            phrasings.append(value)
+        return tuple(phrasings)
+
     def _build(self) -> Procedure | None:
         if not self.title:
             self.error(self.before_title_line or 1, "missing title; the file must start with '# <procedure name>'")
@@ -367,7 +382,7 @@ class _ProcedureReader:
                     keywords=_list_field(block, "keywords"),
                     chunks=chunk_text(block.text),
                     line=block.line,
-                    also_asked=tuple(value for value in block.fields.get("also_asked", []) if value),
+                    also_asked=self._also_asked(block),
                 )
             )
         return sections
@@ -397,7 +412,7 @@ class _ProcedureReader:
                     id=faq_id,
                     question=block.title,
                     answer=block.text,
-                    also_asked=tuple(value for value in block.fields.get("also_asked", []) if value),
+                    also_asked=self._also_asked(block),
                     keywords=_list_field(block, "keywords"),
                     chunks=chunk_text(block.text),
                     line=block.line,

@@ -138,9 +138,9 @@ def seed() -> SeedPage:
 
 
 def test_bundled_folder_has_one_procedure(bundled: Library) -> None:
-    """The bundled folder holds the intrathecal pump page; README.md is not read as a procedure."""
+    """The bundled folder holds the intrathecal pump page (README.md is not read as a procedure) and holidays."""
     assert [procedure.id for procedure in bundled.procedures] == ["intrathecal-pump"]
-    assert bundled.holidays == ()
+    assert dt.date(2026, 12, 25) in {holiday.date for holiday in bundled.holidays}
 
 
 def test_bundled_sections_in_order(pump: Procedure) -> None:
