@@ -13,11 +13,12 @@ LOCAL_SETTINGS = TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-local-dev-token}" \
 	ON_CALL_NUMBER="$${ON_CALL_NUMBER:-+15555550199}" \
 	VOICEMAIL="$${VOICEMAIL:-1}"
 
-.PHONY: run test check script prompts call audio-guide eval bench lint format system-packages clean
+.PHONY: run test check script prompts call audio-guide eval bench lint format speech-packages system-packages clean
 
 # ---------------------------------------------------------------- environments
 
 $(BIN)/activate:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || $(call apt-install,python3-venv)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
@@ -25,21 +26,22 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/activate
+$(VENV)/.dev: requirements.txt requirements-embeddings.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-# espeak-ng speaks for pyttsx3 (audio rendering, the simulator); chromium runs the audio
-# guide's browser test. Installed from Debian's packages when missing.
-system-packages:
-	@missing=""; \
-	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:$$missing"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	fi
+# Debian packages, installed when missing (as root, or with sudo).
+apt-install = (echo "Installing Debian packages: $(1)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(1))
+
+# espeak-ng speaks for pyttsx3 (rendered audio, the simulator's voice).
+speech-packages:
+	@command -v espeak-ng >/dev/null 2>&1 || $(call apt-install,espeak-ng)
+
+# ... and chromium runs the audio guide's browser test.
+system-packages: speech-packages
+	@command -v chromium >/dev/null 2>&1 || $(call apt-install,chromium)
 
 # ---------------------------------------------------------------- the line
 
@@ -49,8 +51,10 @@ run: $(VENV)/.runtime
 	$(LOCAL_SETTINGS) $(BIN)/gunicorn app:app --bind 127.0.0.1:$(PORT) --workers 2 --timeout 20 \
 		--access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
 
-call: $(VENV)/.runtime
-	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr call $(ARGS)
+# Calls the line `make run` started (on PORT), unless ARGS names a URL or --local.
+call: $(VENV)/.runtime speech-packages
+	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr call \
+		$(if $(findstring --local,$(ARGS))$(findstring http,$(ARGS)),,http://localhost:$(PORT)/voice) $(ARGS)
 
 check: $(VENV)/.runtime
 	$(BIN)/python -m ivr check
@@ -58,10 +62,10 @@ check: $(VENV)/.runtime
 script: $(VENV)/.runtime
 	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr script
 
-prompts: $(VENV)/.runtime system-packages
+prompts: $(VENV)/.runtime speech-packages
 	@$(LOCAL_SETTINGS) $(BIN)/python -m ivr prompts $(ARGS)
 
-audio-guide: $(VENV)/.runtime system-packages
+audio-guide: $(VENV)/.runtime speech-packages
 	$(BIN)/python -m ivr audio-guide $(ARGS)
 
 # ---------------------------------------------------------------- proving it

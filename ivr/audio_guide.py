@@ -308,9 +308,6 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, ContentError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.timeout <= 0:
-        print("--timeout must be more than 0", file=sys.stderr)
-        return 2
     options = RenderOptions(
         voice=args.voice or config.tts_voice, rate=args.rate or config.tts_rate, format=WEB, timeout=args.timeout
     )

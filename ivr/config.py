@@ -70,6 +70,8 @@ class Config:
         reader = _Reader(env)
         auth_token = reader.text("TWILIO_AUTH_TOKEN")
         insecure = reader.flag("IVR_INSECURE_LOCAL_DEV", False)
+        if auth_token == "your-twilio-auth-token":  # noqa: S105 - the placeholder, refused
+            reader.problem("TWILIO_AUTH_TOKEN is still the example from .env.example: use your Twilio Auth Token")
         if not auth_token and not insecure:
             reader.problem(
                 "TWILIO_AUTH_TOKEN is not set: the line cannot check that requests come from Twilio. "

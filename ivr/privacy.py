@@ -11,8 +11,6 @@ import hashlib
 import hmac
 import re
 
-E164_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-
 
 def pseudonym(key: bytes, value: str) -> str:
     """A stable keyed pseudonym for `value` ("-" when there is no value)."""
@@ -20,8 +18,3 @@ def pseudonym(key: bytes, value: str) -> str:
         return "-"
     normalised = re.sub(r"[^\d+A-Za-z]", "", value)
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()[:12]
-
-
-def redact_numbers(text: str) -> str:
-    """Replace anything that looks like a phone number; a last guard for free text."""
-    return E164_LIKE.sub("[number]", text)
