@@ -178,7 +178,8 @@ def ours(
         json.dump(faqs, handle)
         faq_path = handle.name
     result = subprocess.run(
-        [sys.executable, "-m", "ivr", "match", "--faqs", faq_path, *(["--embeddings"] if embeddings else [])],
+        # the external set gets none of the bundled content's synonyms: only the general machinery
+        [sys.executable, "-m", "ivr", "match", "--faqs", faq_path, "--no-synonyms", *(["--embeddings"] * embeddings)],
         input="".join(question.text + "\n" for question in questions),
         capture_output=True,
         text=True,
