@@ -30,6 +30,7 @@ from ivr.content import ContentError
 from ivr.content import Library
 from ivr.content import Procedure
 from ivr.content import load_library
+from ivr.line import practice_name
 from ivr.tts import WEB
 from ivr.tts import FolderResult
 from ivr.tts import RenderOptions
@@ -246,14 +247,6 @@ def index_page(procedures: Sequence[Procedure], practice: str) -> str:
     return document("Audio guides" + (f" | {practice}" if practice else ""), body)
 
 
-def common_practice(library: Library, configured: str) -> str:
-    """The practice's name: the setting, else the one name every content file gives."""
-    if configured:
-        return configured
-    names = {procedure.practice for procedure in library.procedures if procedure.practice}
-    return names.pop() if len(names) == 1 else ""
-
-
 def build_guide(
     library: Library, out: Path, options: RenderOptions, *, practice: str = "", progress: bool = True
 ) -> GuideResult:
@@ -312,7 +305,7 @@ def main(args: argparse.Namespace) -> int:
         voice=args.voice or config.tts_voice, rate=args.rate or config.tts_rate, format=WEB, timeout=args.timeout
     )
     out = Path(args.out).resolve() if args.out else DEFAULT_OUT
-    result = build_guide(library, out, options, practice=common_practice(library, config.practice_name))
+    result = build_guide(library, out, options, practice=practice_name(library, config.practice_name))
     for failure in result.audio.failures:
         print(f"failed: {failure.text[:60]!r}: {failure.reason}", file=sys.stderr)
     print(result.summary())

@@ -31,7 +31,11 @@ def load_line(config: Config) -> Line:
     schedule = hours.parse_schedule(
         config.office_hours, config.office_timezone, (holiday.date for holiday in library.holidays)
     )
-    practice = config.practice_name or _practice_from_content(library)
+    practice = practice_name(library, config.practice_name)
+    if not practice:
+        raise ConfigError(
+            ["PRACTICE_NAME is not set and the content files do not agree on one 'Practice:' name; set PRACTICE_NAME"]
+        )
     language = Language(
         catalogue.hear["fillers"],
         library.synonyms,
@@ -73,13 +77,12 @@ def _encoder(config: Config) -> Encoder | None:
         raise ConfigError([str(exc)]) from exc
 
 
-def _practice_from_content(library: Library) -> str:
+def practice_name(library: Library, configured: str) -> str:
+    """The practice's name: the setting, else the one name every content file gives ("" if they differ)."""
+    if configured:
+        return configured
     names = {procedure.practice for procedure in library.procedures if procedure.practice}
-    if len(names) == 1:
-        return names.pop()
-    raise ConfigError(
-        ["PRACTICE_NAME is not set and the content files do not agree on one 'Practice:' name; set PRACTICE_NAME"]
-    )
+    return names.pop() if len(names) == 1 else ""
 
 
 def speech_hints(library: Library, catalogue: Catalogue) -> tuple[str, ...]:

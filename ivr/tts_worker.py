@@ -78,10 +78,10 @@ class Speaker:
 
 
 def engine_name() -> str:
-    """pyttsx3 and its driver, with the pyttsx3 version."""
-    from importlib.metadata import version
+    """pyttsx3 and its driver, with the pyttsx3 version (named as the parent names it)."""
+    from ivr.tts import default_engine
 
-    return f"pyttsx3 {version('pyttsx3')} (espeak-ng)"
+    return default_engine()
 
 
 def private_stdout() -> TextIO:
