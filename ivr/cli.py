@@ -91,7 +91,10 @@ def script(args: argparse.Namespace) -> int:
         line = load_line(config)
     except (ConfigError, ContentError, PromptsError) as exc:
         return _fail(str(exc))
-    write_script(line, sys.stdout)
+    try:
+        write_script(line, sys.stdout)
+    except BrokenPipeError:  # `make script | head`: the reader has enough
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout must stay open until exit
     return 0
 
 
