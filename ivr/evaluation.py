@@ -288,7 +288,7 @@ def external_report(folder: Path, embeddings: bool) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    sets = ("dev", "dev2", "test") if args.set == "all" else (args.set,)
+    sets = ("dev", "dev2", "dev3", "test") if args.set == "all" else (args.set,)
     embeddings = embeddings_available()
     modes = (False, True) if embeddings else (False,)
     for mode in modes:
