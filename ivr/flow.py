@@ -234,10 +234,6 @@ def spoken_number(number: str) -> str:
     return ", ".join(" ".join(group) for group in groups)
 
 
-def _say(line: Line, key: str, /, **values: object) -> Utterance:
-    return Utterance(line.prompts.phrase(key, **values), key)
-
-
 def _content(text: str, ref: str) -> Utterance:
     return Utterance(text, f"content:{ref}")
 
@@ -332,7 +328,7 @@ class Call:
     # ------------------------------------------------------------ building replies
 
     def say(self, key: str, /, **values: object) -> Utterance:
-        return _say(self.line, key, **values)
+        return Utterance(self.line.prompts.phrase(key, **values), key)
 
     def menu_reply(
         self, state: State, *, before: tuple[Utterance, ...] = (), lead: tuple[Utterance, ...] = ()

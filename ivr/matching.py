@@ -159,8 +159,9 @@ class Language:
         """Does the question ask how long, how many, how much ...?"""
         return any(textmod.find_phrase(terms, phrase) >= 0 for phrase in self.asks_amount)
 
-    def gives_amount(self, text: str) -> bool:
-        return any(word in self.amounts for word in textmod.words(text))
+    def gives_amount(self, words: Iterable[str]) -> bool:
+        """Does text (as words) give an amount: a length of time, a number, a dose?"""
+        return any(word in self.amounts for word in words)
 
 
 STOP_TERMS = textmod.STOPWORDS | {textmod.stem(word) for word in textmod.STOPWORDS}
@@ -215,7 +216,7 @@ class Index:
         for position, entry in enumerate(entries):
             body_words = textmod.words(entry.body)
             raw_words.update(body_words)
-            item = _Indexed(entry, any(word in language.amounts for word in body_words))
+            item = _Indexed(entry, language.gives_amount(body_words))
             for phrase in (*entry.phrasings, *entry.keywords):
                 phrase_words = textmod.words(phrase)
                 raw_words.update(phrase_words)

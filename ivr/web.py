@@ -148,10 +148,11 @@ def caller_input() -> flow.CallerInput:
     return flow.CallerInput(digits, speech, confidence, status if status in DIAL_STATUSES else "", recorded, recording)
 
 
-def answer(run: Callable[[LineApp], flow.Reply], where: str) -> Response:
+def answer(run: Callable[[LineApp], flow.Reply], where: str, note: str) -> Response:
     """Run one step of the flow; whatever goes wrong, the caller hears an apology and a person."""
     app = line_app()
     call = pseudonym(app.config.pseudonym_key, request.form.get("CallSid", ""))
+    log.info("call=%s at=%s %s", call, where, note)
     try:
         reply = run(app)
         body = app.renderer().render(reply)
@@ -173,26 +174,17 @@ def answer(run: Callable[[LineApp], flow.Reply], where: str) -> Response:
 
 @bp.post("/voice")
 def incoming_call() -> Response:
-    app = line_app()
-    caller = pseudonym(app.config.pseudonym_key, request.form.get("From", ""))
-    log.info("call=%s caller=%s started", pseudonym(app.config.pseudonym_key, request.form.get("CallSid", "")), caller)
-    return answer(lambda app: flow.start(app.line, app.clock()), "start")
+    caller = pseudonym(line_app().config.pseudonym_key, request.form.get("From", ""))
+    return answer(lambda app: flow.start(app.line, app.clock()), "start", f"caller={caller} started")
 
 
 @bp.post("/voice/step")
 def next_step() -> Response:
     state = flow.State.from_query(request.args)
     said = caller_input()
-    app = line_app()
     kind = "speech" if said.speech.strip() else ("keys" if said.digits else "none")
-    log.info(
-        "call=%s at=%s input=%s%s",
-        pseudonym(app.config.pseudonym_key, request.form.get("CallSid", "")),
-        state.at,
-        kind,
-        f" key={said.digits}" if kind == "keys" and len(said.digits) == 1 else "",
-    )
-    return answer(lambda app: flow.step(app.line, state, said, app.clock()), state.at)
+    key = f" key={said.digits}" if kind == "keys" and len(said.digits) == 1 else ""
+    return answer(lambda app: flow.step(app.line, state, said, app.clock()), state.at, f"input={kind}{key}")
 
 
 @bp.post("/voice/fallback")
