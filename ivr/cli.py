@@ -159,7 +159,7 @@ def _match_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--set", choices=("dev", "dev2", "dev3", "test", "all"), default="all", help="which question set to score"
+        "--set", default="all", help="which question set of eval/ to score, by name (dev, test, ...), or all"
     )
     parser.add_argument(
         "--external", default=None, help="folder of the external FAQ set (default: ../shared/data/covid-faq)"

@@ -50,6 +50,16 @@ def read_rows(path: Path) -> list[Row]:
         ]
 
 
+def question_sets() -> tuple[str, ...]:
+    """The names of the question sets in eval/: the tuning sets (dev*) first, then the held-out ones (test*)."""
+    names = sorted(path.stem for path in EVAL_DIR.glob("*.tsv"))
+    return tuple(sorted(names, key=is_held_out))
+
+
+def is_held_out(name: str) -> bool:
+    return name.startswith("test")
+
+
 @dataclass
 class SetReport:
     name: str
@@ -67,6 +77,7 @@ class SetReport:
     person_reached: int = 0
     false_urgent: int = 0
     misses: list[str] = field(default_factory=list)
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # in-scope kind -> [right, total]
 
     def add(self, row: Row, outcome: dict[str, object]) -> None:
         decision = str(outcome["decision"])
@@ -94,6 +105,9 @@ class SetReport:
             self.right_direct += decision == "answer" and hit
             self.wrong_answer += decision == "answer" and not hit
             self.wrong_confirm += decision == "confirm" and not hit
+            tally = self.by_kind.setdefault(row.category, [0, 0])
+            tally[0] += ok
+            tally[1] += 1
         if not ok:
             self.misses.append(
                 f"{row.category:10} {decision:8} {key!s:40} want {'|'.join(sorted(row.expected))}: {row.question}"
@@ -108,6 +122,8 @@ class SetReport:
             f"  in scope, right answer or right 'did you mean': {pct(self.right, self.in_scope)}"
             f"   [answered directly {pct(self.right_direct, self.in_scope)}; wrong answers {self.wrong_answer};"
             f" wrong 'did you mean' {self.wrong_confirm}]",
+            "    by kind: "
+            + ", ".join(f"{kind} {right}/{total}" for kind, (right, total) in sorted(self.by_kind.items())),
             f"  out of scope, answered with an FAQ:              {pct(self.oos_answered, self.oos)}"
             f"   [asked 'did you mean' {self.oos_confirmed}]",
             f"  urgent, emergency sentence first:               {pct(self.urgent_found, self.urgent)}",
@@ -288,7 +304,13 @@ def external_report(folder: Path, embeddings: bool) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    sets = ("dev", "dev2", "dev3", "test") if args.set == "all" else (args.set,)
+    sets = question_sets() if args.set == "all" else (args.set,)
+    unknown = [name for name in sets if not (EVAL_DIR / f"{name}.tsv").is_file()]
+    if unknown:
+        print(
+            f"No question set named {', '.join(unknown)}; the sets are: {', '.join(question_sets())}", file=sys.stderr
+        )
+        return 2
     embeddings = embeddings_available()
     modes = (False, True) if embeddings else (False,)
     for mode in modes:
@@ -299,7 +321,7 @@ def main(args: argparse.Namespace) -> int:
         )
         for name in sets:
             path = EVAL_DIR / f"{name}.tsv"
-            held_out = name == "test"
+            held_out = is_held_out(name)
             role = "held out: never tuned on" if held_out else "tuning set"
             report = score_bundled(read_rows(path), f"{name} set ({path.relative_to(PROJECT_ROOT)}, {role})", mode)
             print("\n".join(report.lines()))
