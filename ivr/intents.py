@@ -9,6 +9,8 @@ the caller said, so "can I go back to work" stays a question.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -122,6 +124,62 @@ def _phrases(items: Sequence[str]) -> tuple[_Phrase, ...]:
     return tuple(_Phrase(words, " ".join(words)) for words in textmod.phrase_words(items))
 
 
+def _sound(word: str) -> str:
+    """The Metaphone key with doubled sounds made single: split words lose a letter at the seam."""
+    return re.sub(r"(.)\1+", r"\1", textmod.sound(word))
+
+
+class Mender:
+    """Mends recognition damage in the words intents listen for: "opera tor" -> "operator",
+    "bree the" -> "breathe", "represent tive" -> "representative".
+
+    A piece that is no English word, or two or three pieces glued together (none of them a small
+    word such as "in" or "with"), becomes a listened-for word when it sounds the same (Metaphone)
+    and is spelt much alike; pieces that are all real words must be spelt closer still, so
+    "pass out" stays two words and nothing real is rewritten into an alarm.
+    """
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.words = frozenset(
+            word for word in vocabulary if len(word) >= 5 and word.isalpha() and word not in textmod.STOPWORDS
+        )
+        self.by_sound: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(self.words):
+            self.by_sound[_sound(word)].append(word)
+
+    def mend(self, tokens: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        index = 0
+        while index < len(tokens):
+            for size in (3, 2, 1):
+                parts = tokens[index : index + size]
+                if len(parts) < size or (size == 1 and parts[0] in self.words):
+                    continue
+                found = self._closest(parts)
+                if found is not None:
+                    out.append(found)
+                    index += size
+                    break
+            else:
+                out.append(tokens[index])
+                index += 1
+        return out
+
+    def _closest(self, parts: Sequence[str]) -> str | None:
+        glued = "".join(parts)
+        if len(glued) < 5 or (len(parts) == 1 and textmod.is_english(glued)):
+            return None
+        if len(parts) > 1 and any(part in textmod.STOPWORDS for part in parts):
+            return None  # "with dr" is not "withdraw", nor "medicine in" "medicine"
+        needed = 90 if all(textmod.is_english(part) for part in parts) else 75
+        best: tuple[float, str] | None = None
+        for word in self.by_sound.get(_sound(glued), ()):
+            score = fuzz.ratio(glued, word)
+            if score >= needed and (best is None or score > best[0]):
+                best = (score, word)
+        return best[1] if best else None
+
+
 class Intents:
     """Recognises urgent words, requests for a person, commands and spoken keys."""
 
@@ -138,12 +196,31 @@ class Intents:
             name: frozenset(word for phrase in phrases for word in phrase.words)
             for name, phrases in self.commands.items()
         }
+        listened_for = [
+            *hear["urgent"],
+            *hear["person"],
+            *hear["person_alone"],
+            *(
+                alternative
+                for rules in (catalogue.urgent_together, catalogue.person_together)
+                for groups in rules
+                for group in groups
+                for alternative in group
+            ),
+        ]
+        self.mender = Mender(word for phrase in listened_for for word in textmod.words(phrase))
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
         tokens = textmod.words(said)
-        if not tokens:
-            return False
+        return bool(tokens) and any(self._urgent(words) for words in self._readings(tokens))
+
+    def _readings(self, tokens: list[str]) -> list[list[str]]:
+        """The words as heard, and (when different) with recognition damage to listened-for words mended."""
+        mended = self.mender.mend(tokens)
+        return [tokens, mended] if mended != tokens else [tokens]
+
+    def _urgent(self, tokens: list[str]) -> bool:
         if _mentions(tokens, self.urgent_phrases, fuzzy_from=8, cutoff=90):
             return True
         # one-word phrases, also as recognition split them ("un responsive")
@@ -159,8 +236,9 @@ class Intents:
 
     def wants_person(self, said: str) -> bool:
         tokens = self.language.words(said)
-        if not tokens:
-            return False
+        return bool(tokens) and any(self._person(words) for words in self._readings(tokens))
+
+    def _person(self, tokens: list[str]) -> bool:
         joined = " ".join(tokens)
         if _mentions(tokens, self.person_phrases, fuzzy_from=10, cutoff=92):
             return True

@@ -169,6 +169,12 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "get me a human",
         "front desk",
         "transfer me",
+        "opera tor please",
+        "represent tive",
+        "i wanna speak to the dock tor",
+        "none of the above",
+        "none of these options",
+        "i don't want the machine, a real person",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -188,12 +194,36 @@ def test_wants_person(intents: Intents, said: str) -> None:
         "when can I go home",
         "does doctor moghim do the surgery",
         "what does the nurse do during the trial",
+        "is there any danger in getting one of these pumps",
+        "would I need less medication with one of these",
         "",
     ],
 )
 def test_not_a_person_request(intents: Intents, said: str) -> None:
     """Questions that mention appointments or staff are questions, not requests for a person."""
     assert not intents.wants_person(said)
+
+
+# ---------------------------------------------------------------- mending listened-for words
+
+
+@pytest.mark.parametrize(
+    ("heard", "mended"),
+    [
+        ("opera tor please", "operator please"),
+        ("represent tive", "representative"),
+        ("he is not breething", "he is not breathing"),
+        ("he will not wake up after the re fill", "he will not wake up after the refill"),
+        # small words never glue onto their neighbours, and real words stay as they are
+        ("can i speak with dr moghim", "can i speak with dr moghim"),
+        ("the medicine in the pump", "the medicine in the pump"),
+        ("my dad passed out on the floor", "my dad passed out on the floor"),
+        ("is there a risk of bleeding", "is there a risk of bleeding"),
+    ],
+)
+def test_mender(intents: Intents, heard: str, mended: str) -> None:
+    """Recognition damage to the words intents listen for is mended; nothing else is touched."""
+    assert " ".join(intents.mender.mend(heard.split())) == mended
 
 
 # ---------------------------------------------------------------- commands
