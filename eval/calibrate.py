@@ -7,8 +7,8 @@ setting on the tuning questions by what matters on a medical line: right answers
 (or right "did you mean") count for, and answering an out-of-scope question or
 answering wrongly count heavily against. It prints the best setting; copy it into
 the defaults in ivr/matching.py (Weights/Thresholds, or SEMANTIC_WEIGHTS/SEMANTIC_THRESHOLDS
-with --embeddings). The tuning sets are eval/dev.tsv and eval/dev2.tsv; eval/test.tsv is
-never read here.
+with --embeddings). The tuning sets are eval/dev*.tsv; the held-out
+sets (eval/test*.tsv) are never read here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ivr.matching import Thresholds
 from ivr.matching import Weights
 from ivr.matching import decide
 
-TUNING_SETS = tuple(Path(__file__).with_name(name) for name in ("dev.tsv", "dev2.tsv", "dev3.tsv"))
+TUNING_SETS = tuple(sorted(Path(__file__).parent.glob("dev*.tsv")))
 
 
 @dataclass(frozen=True)

@@ -76,13 +76,14 @@ class SetReport:
     person: int = 0
     person_reached: int = 0
     false_urgent: int = 0
+    after_emergency: int = 0  # in-scope questions answered after the emergency sentence
     misses: list[str] = field(default_factory=list)
     by_kind: dict[str, list[int]] = field(default_factory=dict)  # in-scope kind -> [right, total]
 
     def add(self, row: Row, outcome: dict[str, object]) -> None:
         decision = str(outcome["decision"])
         key = outcome["id"]
-        if decision == "urgent" and "urgent" not in row.expected:
+        if decision == "urgent" and "urgent" not in row.expected and "then" not in outcome:
             self.false_urgent += 1
         if "urgent" in row.expected:
             self.urgent += 1
@@ -100,11 +101,14 @@ class SetReport:
         else:
             self.in_scope += 1
             hit = key in row.expected
-            ok = decision in {"answer", "confirm"} and hit
+            # a question about a danger: the emergency sentence, then the answer
+            then = str(outcome.get("then", decision))
+            ok = then in {"answer", "confirm"} and hit
             self.right += ok
-            self.right_direct += decision == "answer" and hit
-            self.wrong_answer += decision == "answer" and not hit
-            self.wrong_confirm += decision == "confirm" and not hit
+            self.right_direct += then == "answer" and hit
+            self.wrong_answer += then == "answer" and not hit
+            self.wrong_confirm += then == "confirm" and not hit
+            self.after_emergency += ok and decision == "urgent"
             tally = self.by_kind.setdefault(row.category, [0, 0])
             tally[0] += ok
             tally[1] += 1
@@ -128,7 +132,8 @@ class SetReport:
             f"   [asked 'did you mean' {self.oos_confirmed}]",
             f"  urgent, emergency sentence first:               {pct(self.urgent_found, self.urgent)}",
             f"  asked for a person, reached a person:           {pct(self.person_reached, self.person)}",
-            f"  not urgent, but sent to the emergency sentence: {self.false_urgent}",
+            f"  not urgent, but sent to the emergency sentence: {self.false_urgent}"
+            f"   [questions about a danger answered after it: {self.after_emergency}]",
         ]
 
 

@@ -777,6 +777,10 @@ class Call:
                 return replace(
                     reply, say=(self.say("emergency"),) + reply.say, events=(Event("urgent"),) + reply.events
                 )
+            if view.questions and intents.asks_about(speech):
+                cautioned = self.question_about_danger(said)
+                if cautioned is not None:
+                    return cautioned
             return self.urgent()
         if self.state.at == CONFIRM:
             command = intents.command(speech)
@@ -817,6 +821,19 @@ class Call:
         if view.questions:
             return self.question(said)
         return self.again(self.say("not_understood"), count_try=True)
+
+    def question_about_danger(self, said: CallerInput) -> Reply | None:
+        """A question about a danger the content answers: the emergency sentence, then the answer.
+        None unless the match is sure enough: the caller is then treated as urgent."""
+        match = self.line.matcher.match(said.speech, said.confidence)
+        if not self.line.matcher.answers_danger_question(match):
+            return None
+        reply = self.question(said)
+        return replace(
+            reply,
+            say=(self.say("emergency"), self.say("urgent_question")) + reply.say,
+            events=(Event("urgent_question"),) + reply.events,
+        )
 
     def question(self, said: CallerInput) -> Reply:
         match = self.line.matcher.match(said.speech, said.confidence)

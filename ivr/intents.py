@@ -191,6 +191,8 @@ class Intents:
         self.person_rules = tuple(Rule.build(groups) for groups in catalogue.person_together)
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
+        self.asks_about_phrases = _phrases(hear["asks_about"])
+        self.happening_now = _phrases(hear["happening_now"])
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
         self.command_words = {
             name: frozenset(word for phrase in phrases for word in phrase.words)
@@ -214,6 +216,14 @@ class Intents:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
         tokens = textmod.words(said)
         return bool(tokens) and any(self._urgent(words) for words in self._readings(tokens))
+
+    def asks_about(self, said: str) -> bool:
+        """Urgent words in a question about what the pump or medicine can do, not in a report of
+        something happening ("could the drug slow my breathing?", not "he's barely breathing")."""
+        tokens = self.language.words(said)
+        return any(tokens[: len(phrase.words)] == list(phrase.words) for phrase in self.asks_about_phrases) and not any(
+            textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.happening_now
+        )
 
     def _readings(self, tokens: list[str]) -> list[list[str]]:
         """The words as heard, and (when different) with recognition damage to listened-for words mended."""

@@ -65,6 +65,9 @@ class Thresholds:
     margin: float = 0.06
     low_confidence: float = 0.40  # recognition confidence below this never answers outright
     very_low_confidence: float = 0.15  # ... and below this never even confirms
+    # A question about a danger ("can the medicine slow my breathing?") is answered, after the
+    # emergency sentence, only from this score; below it the caller is treated as urgent.
+    danger_question: float = 0.45
 
 
 @dataclass(frozen=True)
@@ -467,7 +470,7 @@ SEMANTIC_WEIGHTS = Weights(
     amount_penalty=0.5,
     semantic=0.6,
 )
-SEMANTIC_THRESHOLDS = Thresholds(answer=0.94, confirm=0.41, margin=0.2)
+SEMANTIC_THRESHOLDS = Thresholds(answer=0.94, confirm=0.41, margin=0.2, danger_question=0.6)
 
 
 def _same_onset(first: str, second: str) -> bool:
@@ -524,6 +527,10 @@ class Matcher:
     def match(self, question: str, confidence: float | None = None) -> Match:
         ranked = self.index.rank(self.terms(question), query=self.vector(question))
         return decide(ranked, self.index.linked, self.thresholds, confidence)
+
+    def answers_danger_question(self, match: Match) -> bool:
+        """Is this match sure enough to answer a question about a danger rather than treat it as urgent?"""
+        return match.entry is not None and match.decision != "none" and match.score >= self.thresholds.danger_question
 
 
 def decide(

@@ -2,7 +2,9 @@
 
 Each caller question gets the decision the line would take at its question prompt:
 "urgent" and "person" first (as the line checks them first), then the matcher's
-"answer", "confirm" or "none" with the best FAQ's id and score.
+"answer", "confirm" or "none" with the best FAQ's id and score. A question about a danger
+("can the medicine slow my breathing?") is "urgent", as the emergency sentence comes first; when
+the line then answers it, the line gives the FAQ's id and "then": "answer" or "confirm".
 """
 
 from __future__ import annotations
@@ -71,7 +73,17 @@ def build(
 
 def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
     if intents.is_urgent(question):
-        return {"question": question, "decision": "urgent", "id": None, "score": None}
+        # A question about a danger the content covers hears the emergency sentence, then the answer.
+        match = matcher.match(question) if intents.asks_about(question) else None
+        if match is None or match.entry is None or not matcher.answers_danger_question(match):
+            return {"question": question, "decision": "urgent", "id": None, "score": None}
+        return {
+            "question": question,
+            "decision": "urgent",
+            "id": match.entry.key,
+            "score": round(match.score, 4),
+            "then": match.decision,
+        }
     if intents.wants_person(question):
         return {"question": question, "decision": "person", "id": None, "score": None}
     match = matcher.match(question)

@@ -76,6 +76,7 @@ SAY_KEYS: dict[str, frozenset[str]] = {
         "after_hours_menu_no_voicemail": (),
         "urgent_offer_open": (),
         "urgent_offer_closed": (),
+        "urgent_question": (),
         "voicemail": (),
         "voicemail_empty": (),
         "voicemail_saved": (),
@@ -127,6 +128,8 @@ HEAR_LISTS = (
     "fillers",
     "asks_amount",
     "amounts",
+    "asks_about",
+    "happening_now",
 )
 
 

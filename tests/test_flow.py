@@ -496,6 +496,44 @@ def test_urgent_speech_at_every_menu(line: Line, where: str, phrase: str, when: 
             assert (connected.to, connected.number) == ("on_call", ON_CALL)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can the medicine in the pump slow down my breathing",
+        "could the pump drugs make me stop breathing",
+        "is it possible for the medicine to cause breathing problems",
+    ],
+)
+@pytest.mark.parametrize("where", ["main", "ask", "no answer"])
+def test_question_about_a_danger_hears_the_emergency_sentence_then_the_answer(
+    line: Line, question: str, where: str
+) -> None:
+    """A question about what the medicine can do is answered, after the emergency sentence and the way to a person."""
+    reply = step(line, MENU_STATES[where], speech=question, confidence=0.9)
+    assert keys(reply.say)[:2] == ["emergency", "urgent_question"]
+    assert "press 0" in words(reply.say[1:2])
+    assert [event.name for event in reply.events[:2]] == ["urgent_question", "question"]
+    assert reply.events[1].data["entry"] == "faq:risks"
+    heard = words(reply.say + menu(reply).prompt)
+    assert "respiratory depression" in heard or menu(reply).state.at == flow.CONFIRM
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "can you help my husband is not breathing",
+        "could it be an overdose i feel really sleepy",
+        "can the pump be beeping right now",
+        "could a seizure happen on a plane",  # the content has no answer: urgent
+    ],
+)
+def test_danger_happening_now_is_urgent(line: Line, said: str) -> None:
+    """Urgent words in a report of something happening, or with no answer in the content, are an emergency."""
+    reply = step(line, State(flow.ASK), speech=said, confidence=0.9)
+    assert keys(reply.say) == ["emergency"]
+    assert menu(reply).state == State(flow.URGENT)
+
+
 # ---------------------------------------------------------------- a person
 
 

@@ -204,6 +204,24 @@ def test_not_a_person_request(intents: Intents, said: str) -> None:
     assert not intents.wants_person(said)
 
 
+@pytest.mark.parametrize(
+    ("said", "question"),
+    [
+        ("can the medication in the pump slow down my breathing", True),
+        ("um could the morphine slow my breathing too much", True),
+        ("is it possible for a pump to give an overdose", True),
+        ("can you help my husband is not breathing", False),
+        ("could it be an overdose i feel really sleepy", False),
+        ("does the pump beep right now", False),
+        ("my pump is beeping", False),
+        ("is it normal to have chest pain after surgery", False),
+    ],
+)
+def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> None:
+    """A question about what the pump or medicine can do, as against a report of something happening."""
+    assert intents.asks_about(said) is question
+
+
 # ---------------------------------------------------------------- mending listened-for words
 
 

@@ -182,6 +182,27 @@ def test_set_report_counts_confirms(rows: list[Row]) -> None:
     assert (report.urgent_found, report.person_reached) == (0, 0)
 
 
+def test_set_report_counts_answers_after_the_emergency_sentence(rows: list[Row]) -> None:
+    """A question about a danger answered after the emergency sentence counts as answered, not as a false alarm."""
+    report = SetReport("danger")
+    report.add(rows[0], {"decision": "urgent", "id": "faq:risks", "then": "answer"})
+    report.add(rows[1], {"decision": "urgent", "id": "faq:risks", "then": "confirm"})
+    assert (report.right, report.right_direct, report.wrong_confirm, report.after_emergency) == (1, 1, 1, 1)
+    assert report.false_urgent == 0
+
+
+def test_match_answers_a_question_about_a_danger_after_the_emergency_sentence(tmp_path: Path) -> None:
+    """`match` says "urgent" for a question about a danger, with the FAQ the line then answers."""
+    path = tmp_path / "faqs.json"
+    faq = {"id": "breathing", "question": "Can the medicine slow my breathing?", "answer": "It can; we monitor it."}
+    path.write_text(json.dumps([*FAQS, faq]), encoding="utf-8")
+    result = run_match(path, "can the medicine slow my breathing\nhe is not breathing\n")
+    question, report = (json.loads(line) for line in result.stdout.splitlines())
+    assert (question["decision"], question["id"], question["then"]) == ("urgent", "breathing", "answer")
+    assert (report["decision"], report["id"]) == ("urgent", None)
+    assert "then" not in report
+
+
 def test_score_bundled_smoke(rows: list[Row]) -> None:
     """score_bundled() runs the bundled line over a question set and sorts every row into its count."""
     report = score_bundled(rows, "tiny")
