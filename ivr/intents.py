@@ -254,7 +254,12 @@ class Intents:
             return True
         if any(rule.matches(tokens) for rule in self.person_rules):
             return True
-        content = [token for token in tokens if token not in COMMAND_GLUE and token not in {"a", "an", "with", "talk"}]
+        # each word once: "agent agent agent" is one word said three times
+        content = list(
+            dict.fromkeys(
+                token for token in tokens if token not in COMMAND_GLUE and token not in {"a", "an", "with", "talk"}
+            )
+        )
         if len(content) <= 2:
             for phrase in self.person_alone:
                 if any(fuzz.ratio(token, phrase.joined) >= 88 for token in content) or joined == phrase.joined:

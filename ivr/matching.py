@@ -77,6 +77,7 @@ class Weights:
     floor: float = 0.2  # the least a content word the content uses counts for
     unknown: float = 0.8  # an unknown word, as a share of the rarest content word's weight
     generic: float = 0.1  # ... times this when it is a generic English word ("exactly", "able")
+    generic_cap: float = 1.0  # the most a generic word counts when the content uses it
     body: float = 0.45  # credit for a word found only in the answer or section text
     coverage: float = 0.374
     phrasing: float = 0.364
@@ -357,10 +358,13 @@ class Index:
     def weigh(self, term: str) -> float:
         """How much a word of the question counts: rarer content words more, unknown words most."""
         idf = self.idf.get(term)
-        if idf is not None:
+        generic = term in GENERIC_TERMS
+        if idf is not None and not generic:
             return max(idf, self.weights.floor)
-        factor = self.weights.generic if term in GENERIC_TERMS else 1.0
-        return self.weights.unknown * self.unknown_idf * factor
+        unknown = self.weights.unknown * self.unknown_idf
+        if idf is not None:  # an everyday word ("exactly", "end") a phrasing happens to use counts less
+            return min(max(idf, self.weights.floor), self.weights.generic_cap)
+        return unknown * self.weights.generic if generic else unknown
 
     def rank(self, terms: Sequence[str], limit: int = 8, query: np.ndarray | None = None) -> list[Scored]:
         """The best entries for a question's terms (and, with embeddings, its vector), best first."""

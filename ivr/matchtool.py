@@ -84,7 +84,7 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
             "score": round(match.score, 4),
             "then": match.decision,
         }
-    if intents.wants_person(question):
+    if intents.wants_person(question) or intents.spoken_key(question) == "0":  # "zero" is 0 at every menu
         return {"question": question, "decision": "person", "id": None, "score": None}
     match = matcher.match(question)
     return {

@@ -175,6 +175,12 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "none of the above",
         "none of these options",
         "i don't want the machine, a real person",
+        "agent agent agent",
+        "callback please",
+        "is anybody there",
+        "i need a follow up appointment after my implant",
+        "do you have an interpreter my english is not so good",
+        "is the physician assistant available today",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:

@@ -59,6 +59,7 @@ def test_match_prints_one_json_line_per_question(faq_file: Path) -> None:
         "my husband is not breathing",
         "can I talk to a representative",
         "what is the capital of france",
+        "zero",
     ]
     result = run_match(faq_file, "\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
@@ -80,6 +81,7 @@ def test_match_prints_one_json_line_per_question(faq_file: Path) -> None:
     by_question = {outcome["question"]: outcome for outcome in outcomes}
     assert by_question["my husband is not breathing"]["decision"] == "urgent"
     assert by_question["can I talk to a representative"]["decision"] == "person"
+    assert by_question["zero"]["decision"] == "person"  # 0 is a person at every menu, said or pressed
     assert by_question["where do I park my car"]["id"] == "parking"
     assert by_question["do you give flu shots"]["id"] == "flu"
     assert by_question["what is the capital of france"]["decision"] != "answer"
