@@ -42,6 +42,8 @@ def load_line(config: Config) -> Line:
         catalogue.hear["asks_amount"],
         catalogue.hear["amounts"],
         catalogue.sounds_like,
+        catalogue.hear["asks_name"],
+        catalogue.hear["names"],
     )
     settings = Settings(
         practice=practice,

@@ -120,13 +120,11 @@ class Language:
         asks_amount: Iterable[str] = (),
         amounts: Iterable[str] = (),
         sounds_like: dict[str, str] | None = None,
+        asks_name: Iterable[str] = (),
+        names: Iterable[str] = (),
     ) -> None:
         self.fillers = textmod.phrase_words(fillers)
         self.sounds_like = dict(sounds_like or {})
-        self.asks_amount = tuple(
-            tuple(textmod.stem(word) for word in phrase) for phrase in textmod.phrase_words(asks_amount)
-        )
-        self.amounts = frozenset(word for phrase in amounts for word in textmod.words(phrase))
         table: dict[tuple[str, ...], tuple[str, ...]] = {}
         for canonical, variants in synonyms:
             target = tuple(textmod.words(canonical))
@@ -136,6 +134,15 @@ class Language:
                     table[source] = target
         self.synonyms = table
         self.synonym_phrases = tuple(sorted(table, key=len, reverse=True))
+        # Questions asking for something specific, and the words of a text that gives it:
+        # "how long ...?" wants an amount ("days", "overnight"); "what medicine is in the pump?" a name.
+        self.specifics = tuple(
+            (
+                tuple(tuple(self.canonical(words)) for words in textmod.phrase_words(asks)),
+                frozenset(word for phrase in given for word in textmod.words(phrase)),
+            )
+            for asks, given in ((asks_amount, amounts), (asks_name, names))
+        )
 
     def words(self, text: str, *, drop_fillers: bool = True) -> list[str]:
         tokens = textmod.words(text)
@@ -159,13 +166,22 @@ class Language:
     def terms(self, text: str, *, drop_fillers: bool = True) -> list[str]:
         return self.canonical(self.words(text, drop_fillers=drop_fillers))
 
+    def asks_for(self, terms: Sequence[str]) -> frozenset[int]:
+        """Which specifics (0: an amount, 1: a name) the question asks for."""
+        return frozenset(
+            kind
+            for kind, (asks, _) in enumerate(self.specifics)
+            if any(textmod.find_phrase(terms, phrase) >= 0 for phrase in asks)
+        )
+
+    def gives(self, words: Iterable[str]) -> frozenset[int]:
+        """Which specifics text (as words) gives: an amount (a length of time, a number), a name."""
+        present = set(words)
+        return frozenset(kind for kind, (_, given) in enumerate(self.specifics) if present & given)
+
     def asks_for_amount(self, terms: Sequence[str]) -> bool:
         """Does the question ask how long, how many, how much ...?"""
-        return any(textmod.find_phrase(terms, phrase) >= 0 for phrase in self.asks_amount)
-
-    def gives_amount(self, words: Iterable[str]) -> bool:
-        """Does text (as words) give an amount: a length of time, a number, a dose?"""
-        return any(word in self.amounts for word in words)
+        return 0 in self.asks_for(terms)
 
 
 STOP_TERMS = textmod.STOPWORDS | {textmod.stem(word) for word in textmod.STOPWORDS}
@@ -186,7 +202,7 @@ class _Phrase:
 @dataclass
 class _Indexed:
     entry: Entry
-    gives_amount: bool = False
+    gives: frozenset[int] = frozenset()  # the specifics its text gives (Language.gives)
     strong: list[_Phrase] = field(default_factory=list)  # question, phrasings, keywords
     body: frozenset[str] = frozenset()
     terms: frozenset[str] = frozenset()  # every content term of the entry
@@ -220,7 +236,7 @@ class Index:
         for position, entry in enumerate(entries):
             body_words = textmod.words(entry.body)
             raw_words.update(body_words)
-            item = _Indexed(entry, language.gives_amount(body_words))
+            item = _Indexed(entry, language.gives(body_words))
             for phrase in (*entry.phrasings, *entry.keywords):
                 phrase_words = textmod.words(phrase)
                 raw_words.update(phrase_words)
@@ -242,6 +258,10 @@ class Index:
             raw_words.update(source)
             raw_words.update(target)
         self.vocabulary = sorted(word for word in raw_words if word.isalpha() and word not in textmod.STOPWORDS)
+        # content terms that are everyday English ("back", "end", "pick") count no more than generic words
+        self.everyday = frozenset(
+            term for word in raw_words if textmod.is_everyday(word) and (term := textmod.stem(word)) in self.idf
+        )
         self.raw_words = frozenset(raw_words)
         self.by_sound: dict[str, list[str]] = defaultdict(list)
         for word in self.vocabulary:
@@ -358,7 +378,7 @@ class Index:
     def weigh(self, term: str) -> float:
         """How much a word of the question counts: rarer content words more, unknown words most."""
         idf = self.idf.get(term)
-        generic = term in GENERIC_TERMS
+        generic = term in GENERIC_TERMS or term in self.everyday
         if idf is not None and not generic:
             return max(idf, self.weights.floor)
         unknown = self.weights.unknown * self.unknown_idf
@@ -388,10 +408,10 @@ class Index:
         joined = " ".join(terms)
         unknown = sum(1 for term in weights if term not in self.idf and term not in GENERIC_TERMS)
         penalty = (1 - self.weights.unknown_penalty) ** unknown
-        asks_amount = self.language.asks_for_amount(terms)
+        asks = self.language.asks_for(terms)
         scored = []
         for position in shortlist:
-            item = self._score(self.items[position], weights, total, joined, penalty, asks_amount)
+            item = self._score(self.items[position], weights, total, joined, penalty, asks)
             if semantic is not None:
                 similarity = float(semantic[position])
                 item = replace(
@@ -422,7 +442,7 @@ class Index:
         total: float,
         joined: str,
         penalty: float = 1.0,
-        asks_amount: bool = False,
+        asks: frozenset[int] = frozenset(),
     ) -> Scored:
         knobs = self.weights
         if not weights:
@@ -452,8 +472,9 @@ class Index:
             + knobs.fuzzy * fuzzy
             + knobs.fuzzy_covered * fuzzy * coverage
         )
-        # "How long ...?" is not answered by text that gives no length of time at all.
-        if asks_amount and not item.gives_amount:
+        # "How long ...?" is not answered by text that gives no length of time at all, nor
+        # "what medicine is in the pump?" by text that names none.
+        if asks - item.gives:
             penalty *= knobs.amount_penalty
         return Scored(item.entry, score * penalty, coverage, phrasing, fuzzy)
 

@@ -62,6 +62,8 @@ def build(
         catalogue.hear["asks_amount"],
         catalogue.hear["amounts"],
         catalogue.sounds_like,
+        catalogue.hear["asks_name"],
+        catalogue.hear["names"],
     )
     encoder = None
     if embeddings:

@@ -128,6 +128,8 @@ HEAR_LISTS = (
     "fillers",
     "asks_amount",
     "amounts",
+    "asks_name",
+    "names",
     "asks_about",
     "happening_now",
 )

@@ -225,6 +225,14 @@ def is_english(word: str) -> bool:
     return _english_counts().get(word, 0) >= COMMON_WORD_COUNT
 
 
+# From this many uses a word is everyday English ("back", "end", "pick"): weak evidence of a topic.
+EVERYDAY_WORD_COUNT = 300_000
+
+
+def is_everyday(word: str) -> bool:
+    return _english_counts().get(word, 0) >= EVERYDAY_WORD_COUNT
+
+
 @lru_cache(maxsize=65536)
 def sound(word: str) -> str:
     """A phonetic key (Metaphone), so "catheder" and "cath itter" meet "catheter"."""

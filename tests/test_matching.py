@@ -365,6 +365,36 @@ def test_amount_question_without_amount_is_not_answered(matcher: Matcher, questi
     assert matcher.match(question).decision != "answer"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["what medicine do they put in the pump", "which drug is in the pump", "what kind of medicine goes in the pump"],
+)
+def test_name_question_without_a_name_is_not_answered(matcher: Matcher, question: str) -> None:
+    """Asking which medicine, when the content names none, is not answered with text that names none."""
+    assert 1 in matcher.language.asks_for(matcher.terms(question))
+    assert matcher.match(question).decision != "answer"
+
+
+def test_a_text_naming_the_medicine_answers_which_medicine() -> None:
+    """The same question is answered where the text does name the medicine."""
+    language = Language(asks_name=["which medicine"], names=["baclofen"])
+    entry = Entry("faq:drug", "Which medicine is in the pump?", ("Which medicine is in the pump?",), body="Baclofen.")
+    other = Entry("faq:other", "What is the pump?", ("What is the pump?",), body="A small device.")
+    assert Matcher([entry, other], language).match("which medicine is in the pump").entry == entry
+    assert language.gives(["baclofen"]) == frozenset({1})
+
+
+@pytest.mark.parametrize(
+    ("term", "everyday"), [("back", True), ("end", True), ("pick", True), ("catheter", False), ("infection", False)]
+)
+def test_everyday_content_words_count_little(matcher: Matcher, term: str, everyday: bool) -> None:
+    """A content word that is everyday English ("back") weighs no more than a generic word; a medical one more."""
+    stem = matcher.language.canonical([term])[0]
+    assert (stem in matcher.index.everyday) is everyday
+    if everyday:
+        assert matcher.index.weigh(stem) <= matcher.index.weights.generic_cap
+
+
 @pytest.mark.parametrize("question", ["what is it", "what is this", "how is it", "is that it", "what about it"])
 def test_small_words_alone_at_most_confirm(matcher: Matcher, question: str) -> None:
     """A question of only small words is at best a guess to confirm, never an answer."""
