@@ -75,7 +75,7 @@ STOPWORDS = frozenset(
     were be been being am do does did doing done have has had having
     will would shall should can could may might must i me my mine we
     us our you your yours he him his she her it its they them
-    their this that these those there here what which who whom whose when where
+    their this that these those there here what which whom whose when where
     why how not no so than too very just also any some all each
     every both either neither more most much many lot lots get got gets getting
     go goes going gone need needs want wants know tell say said ask thing
@@ -103,6 +103,7 @@ GENERIC = frozenset(
     uncle friend partner neighbor neighbour child kid kids family parent parents relative caregiver patient
     nervous scared afraid anxious worried frightened sorry calling call told mentioned said says recommended
     suggested neurologist surgeon physician specialist provider team clinic practice week month year tomorrow
+    doctor doctors dr nurse nurses
     morning afternoon evening tonight soon yet anymore already whole entire one ones kind
     ms sclerosis multiple palsy cerebral injury injuries condition diagnosis diagnosed disease brought mention
     """.split()
