@@ -19,6 +19,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass
 
+from ivr import text as textmod
 from ivr.matching import Entry
 from ivr.matching import Language
 from ivr.matching import Matcher
@@ -101,6 +102,7 @@ def measure(count: int, question_count: int, seed: int = 11) -> Result:
     rng = random.Random(seed + count)
     entries = synthetic_entries(count, rng)
     language = Language(fillers=FILLERS)
+    textmod.is_english("warm")  # the English word list is loaded once per process, not per index
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
