@@ -797,8 +797,10 @@ class Call:
             return replace(self.goodbye(), events=(Event("caller_said_goodbye"),))
         if command == "main_menu":
             return self.main_menu()
-        if command == "help":
-            return self.again(self.say("help"), count_try=False)
+        if command == "help":  # "help!" may be a call for help: the emergency sentence first
+            return self.menu_reply(
+                replace(self.state, tries=0), before=(self.say("emergency"),), lead=(self.say("help"),)
+            )
         if command in {"go_on", "yes"} and "1" in view.extra_keys:
             return view.extra_keys["1"]()
         if command == "go_on":  # "more" at a menu with another page

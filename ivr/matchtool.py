@@ -4,7 +4,8 @@ Each caller question gets the decision the line would take at its question promp
 "urgent" and "person" first (as the line checks them first), then the matcher's
 "answer", "confirm" or "none" with the best FAQ's id and score. A question about a danger
 ("can the medicine slow my breathing?") is "urgent", as the emergency sentence comes first; when
-the line then answers it, the line gives the FAQ's id and "then": "answer" or "confirm".
+the line then answers it, the line gives the FAQ's id and "then": "answer" or "confirm". A
+spoken "help" is "urgent" with "then": "help": the emergency sentence, then how to use the line.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
             "score": round(match.score, 4),
             "then": match.decision,
         }
+    if intents.command(question) == "help":  # the emergency sentence, then how to use the line
+        return {"question": question, "decision": "urgent", "id": None, "score": None, "then": "help"}
     if intents.wants_person(question) or intents.spoken_key(question) == "0":  # "zero" is 0 at every menu
         return {"question": question, "decision": "person", "id": None, "score": None}
     match = matcher.match(question)

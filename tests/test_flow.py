@@ -620,9 +620,12 @@ def test_tapered_retries_end_with_a_person(line: Line, where: str, failure: str,
 @pytest.mark.parametrize("where", MENU_STATES)
 @pytest.mark.parametrize("when", TIMES)
 def test_spoken_help(line: Line, where: str, when: str) -> None:
-    """ "Help" explains the keys, mentions a person, and stays at the same menu."""
+    """ "Help" gives the emergency sentence (it may be a call for help), explains the keys,
+    mentions a person, and stays at the same menu."""
     state = replace(MENU_STATES[where], tries=1)
-    help_menu = menu(step(line, state, TIMES[when], speech="help"))
+    reply = step(line, state, TIMES[when], speech="help")
+    assert keys(reply.say) == ["emergency"]
+    help_menu = menu(reply)
     assert help_menu.state == replace(state, tries=0)
     assert help_menu.prompt[0].key == "help"
     assert re.search(r"press 0|person", help_menu.prompt[0].text)
