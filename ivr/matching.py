@@ -68,6 +68,7 @@ class Thresholds:
     # A question about a danger ("can the medicine slow my breathing?") is answered, after the
     # emergency sentence, only from this score; below it the caller is treated as urgent.
     danger_question: float = 0.45
+    information: float = 0.5  # a question's content words must weigh this much to be answered outright
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,9 @@ class Index:
         when that joins better than the debris alone: never swallowing a real word ("is intra the cal").
         """
         first = terms[index]
+        sounded = self._sounded_join([terms[index : index + size] for size in (2, 3) if index + size <= len(terms)])
+        if sounded is not None:
+            return sounded[1], sounded[2]
         if self.known(first) and first not in SPLIT_PREFIXES:
             following = terms[index + 1] if index + 1 < len(terms) else ""
             if not following or self.known(following) or textmod.is_english(following):
@@ -333,10 +337,10 @@ class Index:
     def _best_join(self, terms: Sequence[str], index: int) -> tuple[float, str, int] | None:
         """(similarity, content word, pieces used) of the best join starting at `index`."""
         pieces = [terms[index : index + size] for size in (2, 3, 4) if index + size <= len(terms)]
-        pieces = [parts for parts in pieces if not all(self.known(part) for part in parts)]
         for parts in pieces:  # a word spelt out exactly wins ("intra the cal")
-            if "".join(parts) in self.raw_words:
+            if "".join(parts) in self.raw_words and not all(self.known(part) for part in parts):
                 return 100.0, "".join(parts), len(parts)
+        pieces = [parts for parts in pieces if not all(self.known(part) for part in parts)]
         best: tuple[float, str, int] | None = None
         for parts in pieces:
             glued = "".join(parts)
@@ -350,6 +354,22 @@ class Index:
             if best is None or similarity > best[0]:  # the closest join, the fewest pieces on a tie
                 best = (similarity, candidate, len(parts))
         return best
+
+    def _sounded_join(self, pieces: Sequence[Sequence[str]]) -> tuple[float, str, int] | None:
+        """Small real words that together sound like a long content word ("can did it" -> "candidate").
+
+        Only small words (none a content word itself) and only a long content word that sounds the
+        same and is spelt much alike: "how long" or "in fact" never become anything.
+        """
+        for parts in pieces:
+            if not all(part in textmod.STOPWORDS or not self.known(part) for part in parts):
+                return None
+            glued = "".join(parts)
+            for candidate in self.by_sound.get(textmod.sound(glued), ()):
+                similarity = fuzz.ratio(glued, candidate)
+                if len(candidate) >= 8 and similarity >= 80:
+                    return similarity, candidate, len(parts)
+        return None
 
     def _closest(self, term: str) -> str | None:
         """The content word closest in sound and spelling, or None when nothing is close.
@@ -550,8 +570,16 @@ class Matcher:
         return self.encoder.encode([" ".join(self.language.words(question)) or textmod.clean(question)])[0]
 
     def match(self, question: str, confidence: float | None = None) -> Match:
-        ranked = self.index.rank(self.terms(question), query=self.vector(question))
-        return decide(ranked, self.index.linked, self.thresholds, confidence)
+        terms = self.terms(question)
+        match = decide(
+            self.index.rank(terms, query=self.vector(question)), self.index.linked, self.thresholds, confidence
+        )
+        # A question whose only content is a word every entry uses ("the pump") is a guess at best.
+        information = sum(self.index.weigh(term) for term in set(content_terms(terms)))
+        said_as_written = bool(match.ranked) and match.ranked[0].fuzzy >= 0.85  # a phrasing near word for word
+        if match.decision == "answer" and information < self.thresholds.information and not said_as_written:
+            return replace(match, decision="confirm")
+        return match
 
     def answers_danger_question(self, match: Match) -> bool:
         """Is this match sure enough to answer a question about a danger rather than treat it as urgent?"""

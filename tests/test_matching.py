@@ -125,6 +125,7 @@ def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None
         ("in fection", "infection"),
         ("res pure a tory", "respiratory"),
         ("candy date", "candidate"),
+        ("can did it", "candidate"),
     ],
 )
 def test_split_words_are_joined(matcher: Matcher, said: str, meant: str) -> None:
@@ -170,6 +171,8 @@ def test_misspellings_are_repaired(matcher: Matcher, said: str, meant: str) -> N
         pytest.param("can I drink alcohol", id="drink"),
         pytest.param("I have had injections", id="injections"),
         pytest.param("can I get an MRI scan", id="scan"),
+        pytest.param("is it in fact safe", id="in-fact"),
+        pytest.param("can it be done", id="small-words"),
     ],
 )
 def test_real_words_are_not_repaired(matcher: Matcher, said: str) -> None:
@@ -363,6 +366,12 @@ def test_out_of_scope_is_not_answered(matcher: Matcher, question: str) -> None:
 def test_amount_question_without_amount_is_not_answered(matcher: Matcher, question: str) -> None:
     """Asking for an amount the content never gives is not answered with text that gives none."""
     assert matcher.match(question).decision != "answer"
+
+
+@pytest.mark.parametrize("question", ["the pump", "tell me about the pump", "whose the pump four"])
+def test_a_word_every_entry_uses_is_at_most_a_guess(matcher: Matcher, question: str) -> None:
+    """A question whose only content word is one every entry uses is confirmed, never answered outright."""
+    assert matcher.match(question).decision == "confirm"
 
 
 @pytest.mark.parametrize(
