@@ -192,6 +192,8 @@ class Intents:
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
         self.asks_about_phrases = _phrases(hear["asks_about"])
+        self.not_urgent = textmod.phrase_words(hear["not_urgent"])
+        self.not_person = textmod.phrase_words(hear["not_person"])
         self.happening_now = _phrases(hear["happening_now"])
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
         self.command_words = {
@@ -214,14 +216,15 @@ class Intents:
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
-        tokens = textmod.words(said)
+        # "it's not an emergency, but ..." is not itself urgent; what follows still may be
+        tokens = textmod.remove_phrases(textmod.words(said), self.not_urgent)
         return bool(tokens) and any(self._urgent(words) for words in self._readings(tokens))
 
     def asks_about(self, said: str) -> bool:
-        """Urgent words in a question about what the pump or medicine can do, not in a report of
-        something happening ("could the drug slow my breathing?", not "he's barely breathing")."""
+        """Urgent words in a question about what the pump or medicine can do ("... could the drug slow
+        my breathing?"), not in a report of something happening ("he's barely breathing")."""
         tokens = self.language.words(said)
-        return any(tokens[: len(phrase.words)] == list(phrase.words) for phrase in self.asks_about_phrases) and not any(
+        return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.asks_about_phrases) and not any(
             textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.happening_now
         )
 
@@ -245,7 +248,7 @@ class Intents:
         return any(rule.matches(tokens) for rule in self.urgent_rules)
 
     def wants_person(self, said: str) -> bool:
-        tokens = self.language.words(said)
+        tokens = textmod.remove_phrases(self.language.words(said), self.not_person)
         return bool(tokens) and any(self._person(words) for words in self._readings(tokens))
 
     def _person(self, tokens: list[str]) -> bool:

@@ -132,6 +132,8 @@ HEAR_LISTS = (
     "names",
     "asks_about",
     "happening_now",
+    "not_urgent",
+    "not_person",
 )
 
 

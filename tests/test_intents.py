@@ -221,11 +221,27 @@ def test_not_a_person_request(intents: Intents, said: str) -> None:
         ("does the pump beep right now", False),
         ("my pump is beeping", False),
         ("is it normal to have chest pain after surgery", False),
+        ("um sorry one more thing uh can the drug make my breathing slow", True),
     ],
 )
 def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> None:
     """A question about what the pump or medicine can do, as against a report of something happening."""
     assert intents.asks_about(said) is question
+
+
+@pytest.mark.parametrize(
+    ("said", "urgent", "person"),
+    [
+        ("im not having an emergency i just want to know what signs of infection to watch for", False, False),
+        ("it's not an emergency but he can't breathe well since the refill", True, False),
+        ("i dont need to talk to anyone i just want to know when i can go home", False, False),
+        ("not a prescription refill i mean does the pump itself need refilling", False, False),
+        ("i don't need to talk to anyone, but my husband is not breathing", True, False),
+    ],
+)
+def test_ruling_out_an_emergency_or_a_person(intents: Intents, said: str, urgent: bool, person: bool) -> None:
+    """Words that rule an emergency or a person out are set aside; the rest is still listened to."""
+    assert (intents.is_urgent(said), intents.wants_person(said)) == (urgent, person)
 
 
 # ---------------------------------------------------------------- mending listened-for words
