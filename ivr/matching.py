@@ -392,7 +392,9 @@ class Index:
             return best[1]
         # Spelling alone is trusted only with the first letter right: recognition keeps it, and
         # without that rule "replacement" would become "placement".
-        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=84)
+        # a long run of glued pieces ("abdoughmen") may stray a little more than one misspelt word
+        cutoff = 80 if len(term) >= 10 else 84
+        found = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
         return found[0] if found and _same_onset(found[0], term) else None
 
     def weigh(self, term: str) -> float:
