@@ -124,11 +124,6 @@ def _phrases(items: Sequence[str]) -> tuple[_Phrase, ...]:
     return tuple(_Phrase(words, " ".join(words)) for words in textmod.phrase_words(items))
 
 
-def _sound(word: str) -> str:
-    """The Metaphone key with doubled sounds made single: split words lose a letter at the seam."""
-    return re.sub(r"(.)\1+", r"\1", textmod.sound(word))
-
-
 class Mender:
     """Mends recognition damage in the words intents listen for: "opera tor" -> "operator",
     "bree the" -> "breathe", "represent tive" -> "representative".
@@ -145,7 +140,7 @@ class Mender:
         )
         self.by_sound: dict[str, list[str]] = defaultdict(list)
         for word in sorted(self.words):
-            self.by_sound[_sound(word)].append(word)
+            self.by_sound[textmod.flat_sound(word)].append(word)
 
     def mend(self, tokens: Sequence[str]) -> list[str]:
         out: list[str] = []
@@ -173,7 +168,7 @@ class Mender:
             return None  # "with dr" is not "withdraw", nor "medicine in" "medicine"
         needed = 90 if all(textmod.is_english(part) for part in parts) else 75
         best: tuple[float, str] | None = None
-        for word in self.by_sound.get(_sound(glued), ()):
+        for word in self.by_sound.get(textmod.flat_sound(glued), ()):
             score = fuzz.ratio(glued, word)
             if score >= needed and (best is None or score > best[0]):
                 best = (score, word)
@@ -242,7 +237,12 @@ class Intents:
             if (
                 len(phrase.words) == 1
                 and len(phrase.joined) >= 5
-                and any(piece == phrase.joined or _misheard(piece, phrase.joined) for piece in pieces)
+                and any(
+                    piece == phrase.joined
+                    or piece in {phrase.joined + "s", phrase.joined + "es"}  # "convulsions", "convulsion"
+                    or _misheard(piece, phrase.joined)
+                    for piece in pieces
+                )
             ):
                 return True
         return any(rule.matches(tokens) for rule in self.urgent_rules)

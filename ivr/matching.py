@@ -265,8 +265,11 @@ class Index:
         )
         self.raw_words = frozenset(raw_words)
         self.by_sound: dict[str, list[str]] = defaultdict(list)
+        self.long_by_sound: dict[str, list[str]] = defaultdict(list)  # for words glued from small ones
         for word in self.vocabulary:
             self.by_sound[textmod.sound(word)].append(word)
+            if len(word) >= 8:
+                self.long_by_sound[textmod.flat_sound(word)].append(word)
         self.linked = _link_related(self.items)
         self.vectors: np.ndarray | None = None
         self.vector_starts: np.ndarray | None = None
@@ -361,15 +364,16 @@ class Index:
         Only small words (none a content word itself) and only a long content word that sounds the
         same and is spelt much alike: "how long" or "in fact" never become anything.
         """
+        best: tuple[float, str, int] | None = None
         for parts in pieces:
             if not all(part in textmod.STOPWORDS or not self.known(part) for part in parts):
-                return None
+                break
             glued = "".join(parts)
-            for candidate in self.by_sound.get(textmod.sound(glued), ()):
+            for candidate in self.long_by_sound.get(textmod.flat_sound(glued), ()):
                 similarity = fuzz.ratio(glued, candidate)
-                if len(candidate) >= 8 and similarity >= 80:
-                    return similarity, candidate, len(parts)
-        return None
+                if similarity >= 80 and (best is None or similarity > best[0]):
+                    best = (similarity, candidate, len(parts))
+        return best
 
     def _closest(self, term: str) -> str | None:
         """The content word closest in sound and spelling, or None when nothing is close.

@@ -167,8 +167,16 @@ def words(text: str) -> list[str]:
         else:
             if token.endswith("'s"):
                 token = token[:-2]
-        out.extend(part for part in token.replace("'", "").split() if part)
+        out.extend(_full_ending(part) for part in token.replace("'", "").split() if part)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _full_ending(word: str) -> str:
+    """A dropped "g" put back, as recognition writes what was said: "bleedin" -> "bleeding"."""
+    if len(word) >= 5 and word.endswith("in") and not is_english(word) and is_english(word + "g"):
+        return word + "g"
+    return word
 
 
 def phrase_words(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
@@ -238,3 +246,8 @@ def is_everyday(word: str) -> bool:
 def sound(word: str) -> str:
     """A phonetic key (Metaphone), so "catheder" and "cath itter" meet "catheter"."""
     return jellyfish.metaphone(word) if word.isalpha() else word
+
+
+def flat_sound(word: str) -> str:
+    """The phonetic key with doubled sounds made single: split words lose or gain one at the seam."""
+    return re.sub(r"(.)\1+", r"\1", sound(word))

@@ -93,6 +93,8 @@ URGENT = [
     # garbled by recognition
     "emergancy",
     "he's not breething",
+    "shes having convulsions",
+    "the cut is bleedin right through the bandage theres blood all over",
     "my wife is un responsive",
     "i cant breath",
     "im having a hart attack",

@@ -233,3 +233,18 @@ def test_every_token_is_a_lower_case_word(text: str) -> None:
         assert token
         assert token == token.lower()
         assert not any(char.isspace() for char in token)
+
+
+@pytest.mark.parametrize(
+    ("said", "written"),
+    [
+        ("bleedin", "bleeding"),
+        ("breathin", "breathing"),
+        ("begin", "begin"),
+        ("protein", "protein"),
+        ("cabin", "cabin"),
+    ],
+)
+def test_dropped_g_is_put_back(said: str, written: str) -> None:
+    """A word said without its final g ("bleedin") is written in full; real words ending in "in" stay."""
+    assert words(said) == [written]
