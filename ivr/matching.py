@@ -348,7 +348,7 @@ class Index:
         for parts in pieces:
             glued = "".join(parts)
             candidate = self._closest(glued)
-            if candidate is None or len(candidate) < 0.75 * len(glued):
+            if candidate is None or len(candidate) < 0.7 * len(glued):
                 continue
             similarity = fuzz.ratio(glued, candidate)
             # Pieces that are all real words ("how long") join only when the spelling agrees too.

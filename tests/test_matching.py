@@ -126,6 +126,7 @@ def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None
         ("res pure a tory", "respiratory"),
         ("candy date", "candidate"),
         ("can did it", "candidate"),
+        ("ab dough men", "abdomen"),
     ],
 )
 def test_split_words_are_joined(matcher: Matcher, said: str, meant: str) -> None:
