@@ -35,6 +35,7 @@ CALLS = {
     "did-you-mean-no": OPEN,
     "question-without-answer": OPEN,
     "urgent-phrase": OPEN,
+    "danger-question": OPEN,
     "person-answered": OPEN,
     "person-voicemail": OPEN,
     "retries-to-person": OPEN,
