@@ -79,16 +79,30 @@ class Rule:
         )
 
     def matches(self, tokens: Sequence[str]) -> bool:
+        """Every group found, each at words of its own: "rigid" alone is not "rigid" and "rigid"."""
         stems = [textmod.stem(token) for token in tokens]
-        return all(any(_has(stems, alternative) for alternative in group) for group in self.groups)
+        found = [{start for alternative in group for start in _places(stems, alternative)} for group in self.groups]
+        return _distinct(found, frozenset())
 
 
-def _has(stems: Sequence[str], alternative: tuple[str, ...]) -> bool:
-    """The alternative's stems appear in order; a single long word may be misheard slightly."""
-    if len(alternative) > 1:
-        return textmod.find_phrase(stems, alternative) >= 0
+def _distinct(found: list[set[int]], used: frozenset[int]) -> bool:
+    """Can each group take one of its places, no two groups the same?"""
+    if not found:
+        return True
+    return any(_distinct(found[1:], used | {place}) for place in found[0] - used)
+
+
+def _places(stems: Sequence[str], alternative: tuple[str, ...]) -> list[int]:
+    """Where the alternative's stems appear in order; a single long word may be misheard slightly."""
+    size = len(alternative)
+    if size > 1:
+        return [index for index in range(len(stems) - size + 1) if tuple(stems[index : index + size]) == alternative]
     word = alternative[0]
-    return word in stems or (len(word) >= 5 and any(len(s) >= 4 and _misheard(s, word) for s in stems))
+    return [
+        index
+        for index, heard in enumerate(stems)
+        if heard == word or (len(word) >= 5 and len(heard) >= 4 and _misheard(heard, word))
+    ]
 
 
 def _mentions(tokens: Sequence[str], phrases: Sequence[_Phrase], *, fuzzy_from: int, cutoff: float) -> bool:
