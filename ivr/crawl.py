@@ -26,6 +26,7 @@ from ivr.flow import State
 from ivr.flow import Utterance
 from ivr.intents import Intents
 from ivr.matching import Matcher
+from ivr.prompts import SAY_KEYS
 
 KEYS = tuple("0123456789*#")
 COMMANDS = ("repeat", "help", "go back", "main menu", "operator", "yes", "no", "next", "ask a question")
@@ -173,4 +174,9 @@ def all_utterances(line: Line, start: dt.date | None = None) -> list[Utterance]:
             found.setdefault((utterance.key, utterance.text), utterance)
     for utterance in closed_notices(line, start):
         found.setdefault((utterance.key, utterance.text), utterance)
+    # and every fixed phrase, also those only some words reach ("can the medicine slow my breathing?")
+    for key, names in SAY_KEYS.items():
+        if not names:
+            utterance = Utterance(line.prompts.phrase(key), key)
+            found.setdefault((utterance.key, utterance.text), utterance)
     return list(found.values())
