@@ -437,6 +437,9 @@ def render_file(synthesizer: Synthesizer, text: str, target: Path, audio_format:
         raw.unlink(missing_ok=True)
 
 
+RENDER_ATTEMPTS = 2  # per text
+
+
 def render_folder(
     texts: Iterable[str], folder: Path, options: RenderOptions, *, progress: bool = True, label: str = "Rendering"
 ) -> FolderResult:
@@ -456,10 +459,15 @@ def render_folder(
         tqdm(total=len(todo), desc=label, unit="file", file=sys.stderr, disable=not (progress and todo)) as bar,
     ):
         for text in todo:
-            try:
-                render_file(synthesizer, text, folder / names[text], options.format)
-            except RenderError as exc:
-                failures.append(Failure(text, str(exc)))
+            for attempt in range(RENDER_ATTEMPTS):
+                try:
+                    render_file(synthesizer, text, folder / names[text], options.format)
+                    break
+                except RenderError as exc:
+                    # a speech engine hiccups now and then: one more try, with a fresh worker if it was stopped
+                    if attempt == RENDER_ATTEMPTS - 1 or synthesizer.broken is not None:
+                        failures.append(Failure(text, str(exc)))
+                        break
             bar.update()
     failed = {failure.text for failure in failures}
     files = {text: names[text] for text in unique if text not in failed}

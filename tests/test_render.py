@@ -40,7 +40,7 @@ RATE = 160
 REAL = RenderOptions(voice=VOICE, rate=RATE, format=TELEPHONE)
 
 # A stand-in for ivr.tts_worker that speaks its protocol without pyttsx3: a tone for
-# ordinary texts, and on cue garbage, a hang, a crash, or no start at all.
+# ordinary texts, and on cue garbage, a hang, a crash (or one crash only), or no start at all.
 FAKE_WORKER = textwrap.dedent(
     """
     import json, math, os, struct, sys, time, wave
@@ -58,6 +58,9 @@ FAKE_WORKER = textwrap.dedent(
                 out.write(b"this is not a wave file at all")
         elif "hang" in text:
             time.sleep(3600)
+        elif "stumble" in text and not os.path.exists(os.environ["FAKE_WORKER_PIDS"] + ".stumbled"):
+            open(os.environ["FAKE_WORKER_PIDS"] + ".stumbled", "w").close()
+            os._exit(3)
         elif "crash" in text:
             os._exit(3)
         else:
@@ -206,7 +209,8 @@ def test_invalid_output_is_rejected_and_counted_as_failed(tmp_path: Path, fake_o
 def test_hanging_worker_is_killed_after_the_timeout_and_rendering_goes_on(
     tmp_path: Path, fake_options: RenderOptions
 ) -> None:
-    """A worker that never answers is killed after the timeout; a fresh one renders the rest."""
+    """A worker that never answers is killed after the timeout; a fresh one tries that text once
+    more (the engine may have hiccuped), and then another renders the rest."""
     texts = ["First text of the run.", "now hang forever please", "The text that follows."]
     started = time.monotonic()
     result = render_folder(texts, tmp_path / "audio", fake_options, progress=False)
@@ -215,10 +219,18 @@ def test_hanging_worker_is_killed_after_the_timeout_and_rendering_goes_on(
     assert "no answer within 1 s" in result.failures[0].reason
     assert set(result.files) == {texts[0], texts[2]}
     pids = started_pids(tmp_path)
-    assert len(pids) == 2
+    assert len(pids) == 3
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_one_off_engine_failure_is_tried_again(tmp_path: Path, fake_options: RenderOptions) -> None:
+    """A text whose worker dies once is rendered by a fresh worker on the second try."""
+    result = render_folder(["stumble once, then speak"], tmp_path / "audio", fake_options, progress=False)
+    assert result.failures == []
+    assert list(result.files) == ["stumble once, then speak"]
+    assert len(started_pids(tmp_path)) == 2
 
 
 def test_crashing_worker_is_replaced(tmp_path: Path, fake_options: RenderOptions) -> None:
