@@ -830,15 +830,16 @@ class Call:
         match = self.line.matcher.match(said.speech, said.confidence)
         if not self.line.matcher.answers_danger_question(match):
             return None
-        reply = self.question(said)
+        reply = self.question(said, match)
         return replace(
             reply,
             say=(self.say("emergency"), self.say("urgent_question")) + reply.say,
             events=(Event("urgent_question"),) + reply.events,
         )
 
-    def question(self, said: CallerInput) -> Reply:
-        match = self.line.matcher.match(said.speech, said.confidence)
+    def question(self, said: CallerInput, match: Match | None = None) -> Reply:
+        """The matcher's decision on what the caller asked (`match`, when it is already made)."""
+        match = match or self.line.matcher.match(said.speech, said.confidence)
         if match.entry is None and not self.line.matcher.terms(said.speech):
             return self.again(self.say("not_understood"), count_try=True)
         event = _question_event(match)

@@ -580,12 +580,12 @@ class Matcher:
         match = decide(
             self.index.rank(terms, query=self.vector(question)), self.index.linked, self.thresholds, confidence
         )
+        said_as_written = bool(match.ranked) and match.ranked[0].fuzzy >= 0.85  # a phrasing near word for word
+        if match.decision != "answer" or said_as_written:
+            return match
         # A question whose only content is a word every entry uses ("the pump") is a guess at best.
         information = sum(self.index.weigh(term) for term in set(content_terms(terms)))
-        said_as_written = bool(match.ranked) and match.ranked[0].fuzzy >= 0.85  # a phrasing near word for word
-        if match.decision == "answer" and information < self.thresholds.information and not said_as_written:
-            return replace(match, decision="confirm")
-        return match
+        return replace(match, decision="confirm") if information < self.thresholds.information else match
 
     def answers_danger_question(self, match: Match) -> bool:
         """Is this match sure enough to answer a question about a danger rather than treat it as urgent?"""
