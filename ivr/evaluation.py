@@ -94,10 +94,12 @@ class SetReport:
             ok = decision in {"person", "urgent"}
             self.person_reached += ok
         elif "none" in row.expected:
+            # an answer after the emergency sentence is still an answer
+            then = str(outcome.get("then", decision))
             self.oos += 1
-            self.oos_answered += decision == "answer"
-            self.oos_confirmed += decision == "confirm"
-            ok = decision != "answer"
+            self.oos_answered += then == "answer"
+            self.oos_confirmed += then == "confirm"
+            ok = then != "answer"
         else:
             self.in_scope += 1
             hit = key in row.expected

@@ -193,6 +193,15 @@ def test_set_report_counts_answers_after_the_emergency_sentence(rows: list[Row])
     assert report.false_urgent == 0
 
 
+def test_set_report_counts_an_out_of_scope_answer_after_the_emergency_sentence(rows: list[Row]) -> None:
+    """An out-of-scope question answered after the emergency sentence is still answered with an FAQ."""
+    report = SetReport("danger")
+    report.add(rows[2], {"decision": "urgent", "id": "faq:risks", "then": "answer"})
+    report.add(rows[2], {"decision": "urgent", "id": "faq:risks", "then": "confirm"})
+    assert (report.oos, report.oos_answered, report.oos_confirmed) == (2, 1, 1)
+    assert len(report.misses) == 1
+
+
 def test_match_answers_a_question_about_a_danger_after_the_emergency_sentence(tmp_path: Path) -> None:
     """`match` says "urgent" for a question about a danger, with the FAQ the line then answers."""
     path = tmp_path / "faqs.json"
