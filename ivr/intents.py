@@ -233,8 +233,11 @@ class Intents:
         """Urgent words in a question about what the pump or medicine can do ("... could the drug slow
         my breathing?"), not in a report of something happening ("he's barely breathing")."""
         tokens = self.language.words(said)
+        # happening-now words are looked for in everything said: "just" is a filler in "I just wondered"
+        # but not in "he just had a seizure"
+        said_words = textmod.words(said)
         return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.asks_about_phrases) and not any(
-            textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.happening_now
+            textmod.find_phrase(said_words, phrase.words) >= 0 for phrase in self.happening_now
         )
 
     def _readings(self, tokens: list[str]) -> list[list[str]]:

@@ -102,6 +102,14 @@ URGENT = [
     "im having a hart attack",
     "<b>my husband</b> is NOT BREATHING!!",
     "um uh my dad is uh choking",
+    "he's only taking a breath every now and then like really far apart",
+    "i can't get my son to open his eyes",
+    "she's all mixed up keeps asking me what year it is",
+    "there's blood all over the place from where they put the pump in",
+    "the pump thing keeps chirping at her",
+    "my dad wet himself and he can't feel his legs",
+    "help please something's really wrong with my husband",
+    "head ache so bad i can barely see",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -140,6 +148,8 @@ def test_urgent(intents: Intents, said: str) -> None:
         "can the catheter move out of place",
         "is a fever a side effect of the pump",
         "can the medicine cause a rash",
+        "how should i get myself ready for the operation",
+        "her back pain stopped responding to her pain meds is the pump for her",
         "",
         "   ",
     ],
@@ -187,6 +197,11 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "i need a follow up appointment after my implant",
         "do you have an interpreter my english is not so good",
         "is the physician assistant available today",
+        "i need to set a date for my surgery",
+        "cancel my surgery",
+        "can someone update the address you have on file for me",
+        "i'm trying to reach the the scheduling lady",
+        "could somebody give me a ring back",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -228,6 +243,12 @@ def test_not_a_person_request(intents: Intents, said: str) -> None:
         ("my pump is beeping", False),
         ("is it normal to have chest pain after surgery", False),
         ("um sorry one more thing uh can the drug make my breathing slow", True),
+        ("could the medicine slow her breathing down too much", True),
+        ("i read the drug can slow your breathing is that true", True),
+        ("my husband is barely breathing could the pump do that", False),
+        ("could the pump be making him so drowsy he won't wake up", False),
+        ("can the pump cause seizures my son just had one", False),
+        ("could the pump have stopped his breathing he's blue", False),
     ],
 )
 def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> None:
