@@ -8,6 +8,7 @@ way to the content and to what callers say, so both meet in one vocabulary.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -155,20 +156,23 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     for token in text.split():
         token = token.strip("'")
-        if not token:
-            continue
-        if token in CONTRACTIONS:
-            out.extend(CONTRACTIONS[token].split())
-            continue
-        for suffix, expansion in SUFFIX_CONTRACTIONS:
-            if token.endswith(suffix) and len(token) > len(suffix):
-                token = token[: -len(suffix)] + expansion
-                break
-        else:
-            if token.endswith("'s"):
-                token = token[:-2]
-        out.extend(_full_ending(part) for part in token.replace("'", "").split() if part)
+        if token:
+            out.extend(word for piece in segment(token) or (token,) for word in _expand(piece))
     return out
+
+
+def _expand(token: str) -> list[str]:
+    """One token as words: contractions expanded, a dropped final g put back."""
+    if token in CONTRACTIONS:
+        return CONTRACTIONS[token].split()
+    for suffix, expansion in SUFFIX_CONTRACTIONS:
+        if token.endswith(suffix) and len(token) > len(suffix):
+            token = token[: -len(suffix)] + expansion
+            break
+    else:
+        if token.endswith("'s"):
+            token = token[:-2]
+    return [_full_ending(part) for part in token.replace("'", "").split() if part]
 
 
 @lru_cache(maxsize=65536)
@@ -240,6 +244,58 @@ EVERYDAY_WORD_COUNT = 300_000
 
 def is_everyday(word: str) -> bool:
     return _english_counts().get(word, 0) >= EVERYDAY_WORD_COUNT
+
+
+# Words recognition runs together ("howlongdoistayinthehospital") are split into common words
+# (at least this many uses; long words, which are rarely debris, from fewer), preferring few and
+# frequent words; pieces of one or two letters must be real small words.
+SEGMENT_WORD_COUNT = 2000
+SEGMENT_LONG_WORD_COUNT = 500
+SEGMENT_MIN_LENGTH = 10
+SEGMENT_PIECE_COST = 3.0  # added per piece, so fewer, longer words win
+SEGMENT_SMALL_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of on or so to up us we".split())
+
+
+@lru_cache(maxsize=1)
+def _segment_costs() -> dict[str, float]:
+    common = {
+        word: count
+        for word, count in _english_counts().items()
+        if word.isalpha()
+        and (count >= SEGMENT_WORD_COUNT or (count >= SEGMENT_LONG_WORD_COUNT and len(word) >= 6))
+        and (len(word) > 2 or word in SEGMENT_SMALL_WORDS)
+    }
+    total = sum(common.values())
+    return {word: math.log(total / count) + SEGMENT_PIECE_COST for word, count in common.items()}
+
+
+@lru_cache(maxsize=65536)
+def segment(word: str) -> tuple[str, ...] | None:
+    """A long non-word split into the likeliest run of common words ("whatisapainpump" -> "what is a
+    pain pump"), or None when it is a word, is short, or does not split cleanly into common words."""
+    if len(word) < SEGMENT_MIN_LENGTH or not word.isalpha() or is_english(word):
+        return None
+    costs = _segment_costs()
+    longest = 20
+    best = [0.0] + [math.inf] * len(word)
+    start = [0] * (len(word) + 1)
+    for end in range(1, len(word) + 1):
+        for begin in range(max(0, end - longest), end):
+            cost = costs.get(word[begin:end])
+            if cost is not None and best[begin] + cost < best[end]:
+                best[end], start[end] = best[begin] + cost, begin
+    if math.isinf(best[-1]):
+        return None
+    pieces: list[str] = []
+    end = len(word)
+    while end:
+        pieces.append(word[start[end] : end])
+        end = start[end]
+    pieces.reverse()
+    # "warfarin" is not "war far in": a clean split has words of average length
+    if len(pieces) < 2 or len(word) / len(pieces) < 2.5:
+        return None
+    return tuple(pieces)
 
 
 @lru_cache(maxsize=65536)

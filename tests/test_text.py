@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ivr.text import MAX_INPUT_CHARS
 from ivr.text import clean
+from ivr.text import segment
 from ivr.text import sound
 from ivr.text import stem
 from ivr.text import words
@@ -248,3 +249,40 @@ def test_every_token_is_a_lower_case_word(text: str) -> None:
 def test_dropped_g_is_put_back(said: str, written: str) -> None:
     """A word said without its final g ("bleedin") is written in full; real words ending in "in" stay."""
     assert words(said) == [written]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("whatisapainpump", ["what", "is", "a", "pain", "pump"]),
+        ("howlongdoistayinthehospital", ["how", "long", "do", "i", "stay", "in", "the", "hospital"]),
+        ("is it a lifelongcommitment", ["is", "it", "a", "lifelong", "commitment"]),
+        ("hecantbreathe", ["he", "can", "not", "breathe"]),
+        ("wheredoesthecathetergo", ["where", "does", "the", "catheter", "go"]),
+    ],
+)
+def test_words_run_together_are_split(said: str, expected: list[str]) -> None:
+    """Words recognition ran together are split into common words, contractions expanded after."""
+    assert words(said) == expected
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "intrathecal",
+        "warfarin",
+        "coumadin",
+        "anasthesia",
+        "maintenence",
+        "implanttation",
+        "introthecal",
+        "baclofen",
+        "implantation",
+        "aftercare",
+        "painpump",
+    ],
+)
+def test_words_and_misspellings_are_not_split(word: str) -> None:
+    """Drug names, real long words and misspelt medical words stay whole: only clean runs of common
+    words are split, and only from ten letters."""
+    assert segment(word) is None
