@@ -126,6 +126,14 @@ class Language:
     ) -> None:
         self.fillers = textmod.phrase_words(fillers)
         self.sounds_like = dict(sounds_like or {})
+        # several words that together sound like one ("bat tree" -> "battery"), longest first
+        self.sounds_like_runs = tuple(
+            sorted(
+                ((tuple(textmod.words(heard)), meant) for heard, meant in self.sounds_like.items() if " " in heard),
+                key=lambda run: len(run[0]),
+                reverse=True,
+            )
+        )
         table: dict[tuple[str, ...], tuple[str, ...]] = {}
         for canonical, variants in synonyms:
             target = tuple(textmod.words(canonical))
@@ -302,6 +310,12 @@ class Index:
         index = 0
         while index < len(words):
             word = words[index]
+            run = self._misheard_run(words, index)
+            if run is not None:
+                meant, used = run
+                out.extend(meant.split())
+                index += used
+                continue
             joined = self._join(words, index)
             if joined is not None:
                 replacement, used = joined
@@ -314,6 +328,13 @@ class Index:
                 out.extend((self.language.sounds_like.get(word) or self._closest(word) or word).split())
             index += 1
         return out
+
+    def _misheard_run(self, words: Sequence[str], index: int) -> tuple[str, int] | None:
+        """Words that together sound like a content word ("bat tree" -> "battery")."""
+        for heard, meant in self.language.sounds_like_runs:
+            if tuple(words[index : index + len(heard)]) == heard:
+                return meant, len(heard)
+        return None
 
     def _join(self, terms: Sequence[str], index: int) -> tuple[str, int] | None:
         """A content word recognition split in two to four pieces ("intro thecal", "res pure a tory").

@@ -75,6 +75,7 @@ def scored(key: str, score: float) -> Scored:
         ("uh hello I was wondering how do I prepare thank you", "how do I prepare"),
         ("hmm can you tell me when can I go home please", "when can I go home"),
         ("er my question is basically what is the recovery", "what is the recovery"),
+        ("sorry, walk me through the operation", "the operation"),
     ],
 )
 def test_fillers_are_dropped(language: Language, said: str, meant: str) -> None:
@@ -110,10 +111,14 @@ def test_synonyms_map_to_the_content_word(matcher: Matcher, said: str, meant: st
         ("watch four infection", "watch for infection"),
         ("is the pane pump safe", "is the pain pump safe"),
         ("will it heel", "will it heal"),
+        ("does the pump have a bat tree", "does the pump have a battery"),
+        ("what happens in the sir jury", "what happens in the surgery"),
+        ("is the pump an op shun for me", "is the pump an option for me"),
     ],
 )
 def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None:
-    """A homophone the content never uses becomes the word that sounds the same ([hear.sounds_like])."""
+    """A homophone the content never uses, or a run of words that sounds like one content word, becomes
+    the word that sounds the same ([hear.sounds_like])."""
     assert matcher.terms(said) == matcher.terms(meant)
 
 
