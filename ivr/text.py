@@ -102,7 +102,7 @@ GENERIC = frozenset(
     currently current now today kinda literally honestly probably maybe perhaps
     mom mother dad father husband wife son daughter sister brother grandmother grandfather grandma grandpa aunt
     uncle friend partner neighbor neighbour child kid kids family parent parents relative caregiver patient
-    mum mummy nan nana gran granny hubby carer boyfriend girlfriend fiance stepdad stepmom stepmother stepfather
+    mum mummy nan nana gran granny hubby carer boyfriend girlfriend fiance stepdad stepmom stepmother stepfather law
     nervous scared afraid anxious worried frightened sorry calling call told mentioned said says recommended
     suggested neurologist surgeon physician specialist provider team clinic practice week month year tomorrow
     doctor doctors dr nurse nurses
