@@ -110,6 +110,12 @@ URGENT = [
     "my dad wet himself and he can't feel his legs",
     "help please something's really wrong with my husband",
     "head ache so bad i can barely see",
+    "my husband he no breathe good",
+    "my mother she not talk she fall",
+    "he no can move his legs and he have big fever",
+    "probably nothing but his lips look a bit dark",
+    "i'm gonna do something stupid",
+    "the skin over the pump has opened and i can see the device",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -202,6 +208,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "can someone update the address you have on file for me",
         "i'm trying to reach the the scheduling lady",
         "could somebody give me a ring back",
+        "stop talking and get me someone",
+        "i was hoping to have a word with one of the nurses",
+        "please somebody talk me my english not good",
+        "i need my pain medicine renewed",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
