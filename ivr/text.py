@@ -159,6 +159,36 @@ def words(text: str) -> list[str]:
         token = token.strip("'")
         if token:
             out.extend(word for piece in segment(token) or (token,) for word in _expand(piece))
+    return _join_split_compounds(out)
+
+
+# Words recognition often writes in two ("some one", "every where").
+SPLIT_COMPOUNDS = {
+    ("some", "one"): "someone",
+    ("some", "body"): "somebody",
+    ("any", "one"): "anyone",
+    ("any", "body"): "anybody",
+    ("every", "where"): "everywhere",
+    ("every", "one"): "everyone",
+    ("any", "more"): "anymore",
+    ("wanna",): "want to",
+    ("gonna",): "going to",
+}
+
+
+def _join_split_compounds(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        for size in (2, 1):
+            joined = SPLIT_COMPOUNDS.get(tuple(tokens[index : index + size]))
+            if joined is not None:
+                out.extend(joined.split())
+                index += size
+                break
+        else:
+            out.append(tokens[index])
+            index += 1
     return out
 
 

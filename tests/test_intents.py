@@ -116,6 +116,14 @@ URGENT = [
     "probably nothing but his lips look a bit dark",
     "i'm gonna do something stupid",
     "the skin over the pump has opened and i can see the device",
+    "she's having a seas your right now",
+    "there's blood every where from the cut on my belly",
+    "i don't wanna be alive any more",
+    "the pump thing is squealin",
+    "legs givin out i cant stand",
+    "my toddler got into grandma's pain pills",
+    "my four year old swallowed some of my baclofen tablets",
+    "there's a squishy bulge around the pump",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -155,6 +163,8 @@ def test_urgent(intents: Intents, said: str) -> None:
         "is a fever a side effect of the pump",
         "can the medicine cause a rash",
         "how should i get myself ready for the operation",
+        "why would a pump be better than just swallowing my pain pills",
+        "do i have to come back to get the pump filled up",
         "her back pain stopped responding to her pain meds is the pump for her",
         "",
         "   ",
@@ -212,6 +222,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "i was hoping to have a word with one of the nurses",
         "please somebody talk me my english not good",
         "i need my pain medicine renewed",
+        "my wife has a question for the nurse can some one call her",
+        "in ter preter",
+        "records depart ment",
+        "can i push my surgery date back a couple of weeks",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:

@@ -286,3 +286,17 @@ def test_words_and_misspellings_are_not_split(word: str) -> None:
     """Drug names, real long words and misspelt medical words stay whole: only clean runs of common
     words are split, and only from ten letters."""
     assert segment(word) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("can some one call me", ["can", "someone", "call", "me"]),
+        ("blood every where", ["blood", "everywhere"]),
+        ("i don't wanna be alive any more", ["i", "do", "not", "want", "to", "be", "alive", "anymore"]),
+        ("is any body there", ["is", "anybody", "there"]),
+    ],
+)
+def test_words_split_in_two_are_joined(said: str, expected: list[str]) -> None:
+    """Compounds recognition writes in two ("some one") are one word; "wanna" is "want to"."""
+    assert words(said) == expected
