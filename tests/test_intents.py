@@ -124,6 +124,11 @@ URGENT = [
     "my toddler got into grandma's pain pills",
     "my four year old swallowed some of my baclofen tablets",
     "there's a squishy bulge around the pump",
+    "please my son he shaking shaking no stop",
+    "he said he's going to take all his pills tonight and i'm scared",
+    "i've got a crushing feeling in my chest and my left arm's aching",
+    "he's slumped in his chair and i can't get much out of him",
+    "my husband very hot shaking cold and the place of operation have yellow water",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -165,6 +170,8 @@ def test_urgent(intents: Intents, said: str) -> None:
         "how should i get myself ready for the operation",
         "why would a pump be better than just swallowing my pain pills",
         "do i have to come back to get the pump filled up",
+        "would my mother get to cut back on all the tablets she swallows if she had this",
+        "they said my pain hasn't responded to anything else is that why they're offering me the pump",
         "her back pain stopped responding to her pain meds is the pump for her",
         "",
         "   ",
@@ -226,6 +233,9 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "in ter preter",
         "records depart ment",
         "can i push my surgery date back a couple of weeks",
+        "i want appointment for my father",
+        "i think i've been charged twice",
+        "i'm on the waiting list and want to know where i am",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -238,6 +248,8 @@ def test_wants_person(intents: Intents, said: str) -> None:
     [
         "will I need appointments after the surgery",
         "will I need regular appointments after the surgery",
+        "will i need appointments after the pump goes in",
+        "i'm on the waiting list for the pump op, what should i be doing to get ready",
         "what is the pump",
         "what are the risks",
         "how does the pump work",
