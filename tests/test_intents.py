@@ -300,6 +300,10 @@ def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> Non
         ("i dont need to talk to anyone i just want to know when i can go home", False, False),
         ("not a prescription refill i mean does the pump itself need refilling", False, False),
         ("i don't need to talk to anyone, but my husband is not breathing", True, False),
+        ("would i end up needing a lower dose of my pain meds", False, False),
+        ("what kind of results do i need from the trial to move forward", False, False),
+        ("can you lower my dose", False, True),
+        ("can i get my trial results", False, True),
     ],
 )
 def test_ruling_out_an_emergency_or_a_person(intents: Intents, said: str, urgent: bool, person: bool) -> None:

@@ -114,6 +114,7 @@ def test_synonyms_map_to_the_content_word(matcher: Matcher, said: str, meant: st
         ("does the pump have a bat tree", "does the pump have a battery"),
         ("what happens in the sir jury", "what happens in the surgery"),
         ("is the pump an op shun for me", "is the pump an option for me"),
+        ("what is a in the thee cal pump", "what is a intrathecal pump"),
     ],
 )
 def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None:
