@@ -10,7 +10,7 @@ PROPOSAL.md lists candidates under the entry they belong to, as the content file
     Also asked: ...
 
 For each candidate it prints one JSON line: [net, gained, lost, out_of_scope_answered, key, text], where
-gained and lost count tuning questions that the line gets right (or, out of scope, does not answer)
+gained and lost count tuning questions that the line decides right (as `make eval` scores them)
 only with or only without the candidate, and net = gained - lost - 2 * out_of_scope_answered.
 A candidate is worth adding to the content when its net is positive and it answers no
 out-of-scope question, and a person has checked that its entry's own text answers it.
@@ -27,12 +27,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from ivr.cli import tool_config
+from ivr.content import slugify
 from ivr.evaluation import Row
+from ivr.evaluation import is_right
 from ivr.evaluation import read_rows
+from ivr.intents import Intents
 from ivr.line import load_line
 from ivr.matching import Entry
 from ivr.matching import Language
 from ivr.matching import Matcher
+from ivr.matchtool import decide_line
 
 TUNING_SETS = tuple(sorted(Path(__file__).parent.glob("dev*.tsv")))
 HEADING = re.compile(r"## (section|faq): (.+)")
@@ -42,27 +46,22 @@ def read_proposal(path: Path) -> list[tuple[str, str]]:
     """(entry key, phrasing) pairs; a section is named by its heading, an FAQ by its id."""
     candidates: list[tuple[str, str]] = []
     key = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         heading = HEADING.match(line)
         if heading:
             kind, name = heading.groups()
-            slug = name.strip() if kind == "faq" else re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
-            key = f"{kind}:{slug}"
+            key = f"{kind}:{name.strip() if kind == 'faq' else slugify(name)}"
+        elif line.startswith("## "):
+            raise SystemExit(f"{path}:{number}: a heading must be '## section: <heading>' or '## faq: <id>'")
         elif line.startswith("Also asked:") and key:
             candidates.append((key, line.removeprefix("Also asked:").strip()))
     return candidates
 
 
-def outcomes(entries: list[Entry], language: Language, rows: list[Row]) -> list[bool]:
+def outcomes(entries: list[Entry], language: Language, intents: Intents, rows: list[Row]) -> list[bool]:
+    """Whether the line decides each question right with these entries."""
     matcher = Matcher(entries, language)
-    results = []
-    for row in rows:
-        match = matcher.match(row.question)
-        if "none" in row.expected:
-            results.append(match.decision != "answer")
-        else:
-            results.append(match.decision != "none" and match.entry is not None and match.entry.key in row.expected)
-    return results
+    return [is_right(row, decide_line(matcher, intents, row.question)) for row in rows]
 
 
 def main() -> None:
@@ -72,22 +71,15 @@ def main() -> None:
     line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "0"}))
     entries = [item.entry for item in line.matcher.index.items]
     language = line.matcher.language
-    # the questions the matcher decides: urgent words and requests for a person never reach it
-    rows = [
-        row
-        for path in TUNING_SETS
-        for row in read_rows(path)
-        if not ({"urgent", "person"} & row.expected)
-        and not line.intents.is_urgent(row.question)
-        and not line.intents.wants_person(row.question)
-    ]
-    before = outcomes(entries, language, rows)
+    # the questions whose outcome an entry's phrasings can change
+    rows = [row for path in TUNING_SETS for row in read_rows(path) if not ({"urgent", "person"} & row.expected)]
+    before = outcomes(entries, language, line.intents, rows)
     keys = {entry.key for entry in entries}
     for key, text in read_proposal(args.proposal):
         if key not in keys:
             raise SystemExit(f"{args.proposal}: no entry {key} in the content")
         trial = [replace(entry, phrasings=(*entry.phrasings, text)) if entry.key == key else entry for entry in entries]
-        after = outcomes(trial, language, rows)
+        after = outcomes(trial, language, line.intents, rows)
         gained = sum(now and not then for then, now in zip(before, after, strict=True))
         lost = [index for index, (then, now) in enumerate(zip(before, after, strict=True)) if then and not now]
         answered = sum("none" in rows[index].expected for index in lost)

@@ -40,6 +40,21 @@ class Row:
     category: str
 
 
+def is_right(row: Row, outcome: dict[str, object]) -> bool:
+    """Whether the line's decision is what the row expects: the emergency sentence for an emergency,
+    a person (or the emergency sentence) for a request for one, no answer out of scope, and the
+    right answer or the right "Did you mean" (after the emergency sentence, for a danger) in scope."""
+    decision = str(outcome["decision"])
+    then = str(outcome.get("then", decision))
+    if "urgent" in row.expected:
+        return decision == "urgent"
+    if "person" in row.expected:
+        return decision in {"person", "urgent"}
+    if "none" in row.expected:
+        return then != "answer"
+    return then in {"answer", "confirm"} and outcome["id"] in row.expected
+
+
 def read_rows(path: Path) -> list[Row]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
@@ -82,30 +97,25 @@ class SetReport:
 
     def add(self, row: Row, outcome: dict[str, object]) -> None:
         decision = str(outcome["decision"])
+        # a question about a danger: the emergency sentence, then the answer ("then")
+        then = str(outcome.get("then", decision))
         key = outcome["id"]
+        ok = is_right(row, outcome)
         if decision == "urgent" and "urgent" not in row.expected and "then" not in outcome:
             self.false_urgent += 1
         if "urgent" in row.expected:
             self.urgent += 1
-            ok = decision == "urgent"
             self.urgent_found += ok
         elif "person" in row.expected:
             self.person += 1
-            ok = decision in {"person", "urgent"}
             self.person_reached += ok
         elif "none" in row.expected:
-            # an answer after the emergency sentence is still an answer
-            then = str(outcome.get("then", decision))
             self.oos += 1
             self.oos_answered += then == "answer"
             self.oos_confirmed += then == "confirm"
-            ok = then != "answer"
         else:
-            self.in_scope += 1
             hit = key in row.expected
-            # a question about a danger: the emergency sentence, then the answer
-            then = str(outcome.get("then", decision))
-            ok = then in {"answer", "confirm"} and hit
+            self.in_scope += 1
             self.right += ok
             self.right_direct += then == "answer" and hit
             self.wrong_answer += then == "answer" and not hit
@@ -116,7 +126,7 @@ class SetReport:
             tally[1] += 1
         if not ok:
             self.misses.append(
-                f"{row.category:10} {decision:8} {key!s:40} want {'|'.join(sorted(row.expected))}: {row.question}"
+                f"{row.category:10} {then:8} {key!s:40} want {'|'.join(sorted(row.expected))}: {row.question}"
             )
 
     def lines(self) -> list[str]:

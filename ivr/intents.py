@@ -204,6 +204,8 @@ class Intents:
         self.not_urgent = textmod.phrase_words(hear["not_urgent"])
         self.not_person = textmod.phrase_words(hear["not_person"])
         self.happening_now = _phrases(hear["happening_now"])
+        # fillers of several words ("i was wondering") hold happening-now words ("was") but say nothing
+        self.long_fillers = tuple(words for words in textmod.phrase_words(hear["fillers"]) if len(words) > 1)
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
         self.command_words = {
             name: frozenset(word for phrase in phrases for word in phrase.words)
@@ -225,20 +227,31 @@ class Intents:
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
-        # "it's not an emergency, but ..." is not itself urgent; what follows still may be
-        tokens = textmod.remove_phrases(textmod.words(said), self.not_urgent)
-        return bool(tokens) and any(self._urgent(words) for words in self._readings(tokens))
+        for heard in self._splits(said):
+            # "it's not an emergency, but ..." is not itself urgent; what follows still may be
+            tokens = textmod.remove_phrases(heard, self.not_urgent)
+            if tokens and any(self._urgent(words) for words in self._readings(tokens)):
+                return True
+        return False
 
     def asks_about(self, said: str) -> bool:
         """Urgent words in a question about what the pump or medicine can do ("... could the drug slow
         my breathing?"), not in a report of something happening ("he's barely breathing")."""
-        tokens = self.language.words(said)
-        # happening-now words are looked for in everything said: "just" is a filler in "I just wondered"
-        # but not in "he just had a seizure"
         said_words = textmod.words(said)
+        tokens = textmod.remove_phrases(said_words, self.language.fillers)
+        # Happening-now words are looked for with every filler gone ("he is uh barely breathing") and
+        # with only the long fillers gone: "just" is a filler in "I just wondered", not in "he just fell".
+        readings = (tokens, textmod.remove_phrases(said_words, self.long_fillers))
         return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.asks_about_phrases) and not any(
-            textmod.find_phrase(said_words, phrase.words) >= 0 for phrase in self.happening_now
+            textmod.find_phrase(words, phrase.words) >= 0 for words in readings for phrase in self.happening_now
         )
+
+    @staticmethod
+    def _splits(said: str) -> list[list[str]]:
+        """The words with runs split ("hecantbreathe"), and (when different) as said, so a misspelling
+        the split got wrong is still heard whole."""
+        split, whole = textmod.words(said), textmod.words(said, split_runs=False)
+        return [split, whole] if whole != split else [split]
 
     def _readings(self, tokens: list[str]) -> list[list[str]]:
         """The words as heard, and (when different) with recognition damage to listened-for words mended."""
@@ -265,8 +278,11 @@ class Intents:
         return any(rule.matches(tokens) for rule in self.urgent_rules)
 
     def wants_person(self, said: str) -> bool:
-        tokens = textmod.remove_phrases(self.language.words(said), self.not_person)
-        return bool(tokens) and any(self._person(words) for words in self._readings(tokens))
+        for heard in self._splits(said):
+            tokens = textmod.remove_phrases(textmod.remove_phrases(heard, self.language.fillers), self.not_person)
+            if tokens and any(self._person(words) for words in self._readings(tokens)):
+                return True
+        return False
 
     def _person(self, tokens: list[str]) -> bool:
         joined = " ".join(tokens)

@@ -126,14 +126,10 @@ class Language:
     ) -> None:
         self.fillers = textmod.phrase_words(fillers)
         self.sounds_like = dict(sounds_like or {})
-        # several words that together sound like one ("bat tree" -> "battery"), longest first
-        self.sounds_like_runs = tuple(
-            sorted(
-                ((tuple(textmod.words(heard)), meant) for heard, meant in self.sounds_like.items() if " " in heard),
-                key=lambda run: len(run[0]),
-                reverse=True,
-            )
-        )
+        # several words that together sound like one ("bat tree" -> "battery"), longest first, keyed
+        # as repair sees them: with fillers gone ("an ease the ze ah" is "an ease the ze")
+        runs = ((tuple(self.words(heard)), meant) for heard, meant in self.sounds_like.items())
+        self.sounds_like_runs = tuple(sorted((run for run in runs if len(run[0]) > 1), key=lambda run: -len(run[0])))
         table: dict[tuple[str, ...], tuple[str, ...]] = {}
         for canonical, variants in synonyms:
             target = tuple(textmod.words(canonical))

@@ -20,7 +20,7 @@ import snowballstemmer
 
 # Longer input than this is cut: nobody asks a question of this length, and the
 # matcher's cost grows with it.
-MAX_INPUT_CHARS = 400
+MAX_INPUT_CHARS = 1000
 
 CONTRACTIONS = {
     "what's": "what is",
@@ -60,6 +60,11 @@ CONTRACTIONS = {
     "hasnt": "has not",
     "youre": "you are",
     "ive": "i have",
+    "hes": "he is",
+    "shes": "she is",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
 }
 SUFFIX_CONTRACTIONS = (("n't", " not"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"), ("'d", " would"))
 
@@ -98,7 +103,8 @@ GENERIC = frozenset(
     like likely again ever never always already soon later first next last new old good bad better best right
     wrong fine okay ok think thought wonder wondering worried worry concern concerned question questions info
     information explain explained understand details detail anyone someone somebody people person everything
-    real really lot whats going gonna wanna gotta let lets help ahead around through while since because
+    real really lot whats going let lets help ahead around through while since because
+    everyone everybody anybody anyone everywhere anywhere
     currently current now today kinda literally honestly probably maybe perhaps
     mom mother dad father husband wife son daughter sister brother grandmother grandfather grandma grandpa aunt
     uncle friend partner neighbor neighbour child kid kids family parent parents relative caregiver patient
@@ -148,8 +154,9 @@ def _spell_number(match: re.Match[str]) -> str:
     return " " + number_words(int(digits)) + " "
 
 
-def words(text: str) -> list[str]:
-    """Split cleaned text into words, with contractions expanded and numbers spelt out."""
+def words(text: str, *, split_runs: bool = True) -> list[str]:
+    """Split cleaned text into words, with contractions expanded and numbers spelt out, words that
+    recognition ran together split (unless `split_runs` is off) and compounds it split in two joined."""
     text = clean(text)
     text = re.sub(r"(?<=\d)(st|nd|rd|th)\b", "", text)
     text = re.sub(r"\d+", _spell_number, text)
@@ -158,7 +165,8 @@ def words(text: str) -> list[str]:
     for token in text.split():
         token = token.strip("'")
         if token:
-            out.extend(word for piece in segment(token) or (token,) for word in _expand(piece))
+            pieces = (segment(token) if split_runs else None) or (token,)
+            out.extend(word for piece in pieces for word in _expand(piece))
     return _join_split_compounds(out)
 
 
@@ -171,8 +179,6 @@ SPLIT_COMPOUNDS = {
     ("every", "where"): "everywhere",
     ("every", "one"): "everyone",
     ("any", "more"): "anymore",
-    ("wanna",): "want to",
-    ("gonna",): "going to",
 }
 
 
@@ -180,12 +186,10 @@ def _join_split_compounds(tokens: list[str]) -> list[str]:
     out: list[str] = []
     index = 0
     while index < len(tokens):
-        for size in (2, 1):
-            joined = SPLIT_COMPOUNDS.get(tuple(tokens[index : index + size]))
-            if joined is not None:
-                out.extend(joined.split())
-                index += size
-                break
+        joined = SPLIT_COMPOUNDS.get(tuple(tokens[index : index + 2]))
+        if joined is not None:
+            out.append(joined)
+            index += 2
         else:
             out.append(tokens[index])
             index += 1
@@ -283,8 +287,10 @@ def is_everyday(word: str) -> bool:
 SEGMENT_WORD_COUNT = 2000
 SEGMENT_LONG_WORD_COUNT = 500
 SEGMENT_MIN_LENGTH = 10
+SEGMENT_MAX_LENGTH = 60  # a question run together; anything longer is noise, left alone
 SEGMENT_PIECE_COST = 3.0  # added per piece, so fewer, longer words win
 SEGMENT_SMALL_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of on or so to up us we".split())
+SEGMENT_LONGEST_WORD = 20
 
 
 @lru_cache(maxsize=1)
@@ -297,21 +303,39 @@ def _segment_costs() -> dict[str, float]:
         and (len(word) > 2 or word in SEGMENT_SMALL_WORDS)
     }
     total = sum(common.values())
-    return {word: math.log(total / count) + SEGMENT_PIECE_COST for word, count in common.items()}
+    costs = {word: math.log(total / count) + SEGMENT_PIECE_COST for word, count in common.items()}
+    # contractions written without their apostrophe ("hesnotbreathing" is "hes not breathing")
+    everyday = math.log(total / EVERYDAY_WORD_COUNT) + SEGMENT_PIECE_COST
+    costs.update((word, everyday) for word in CONTRACTIONS if word.isalpha() and word not in costs)
+    return costs
+
+
+def _one_edit_from_a_word(word: str) -> bool:
+    """Whether one deleted, swapped, changed or added letter makes `word` a real word ("palpitatons")."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:cut], word[cut:]) for cut in range(len(word) + 1)]
+    edits = (
+        *(left + right[1:] for left, right in splits if right),
+        *(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1),
+        *(left + letter + right[1:] for left, right in splits if right for letter in letters),
+        *(left + letter + right for left, right in splits for letter in letters),
+    )
+    return any(is_english(edit) for edit in edits if edit != word)
 
 
 @lru_cache(maxsize=65536)
 def segment(word: str) -> tuple[str, ...] | None:
     """A long non-word split into the likeliest run of common words ("whatisapainpump" -> "what is a
     pain pump"), or None when it is a word, is short, or does not split cleanly into common words."""
-    if len(word) < SEGMENT_MIN_LENGTH or not word.isalpha() or is_english(word):
+    if not SEGMENT_MIN_LENGTH <= len(word) <= SEGMENT_MAX_LENGTH or not word.isalpha() or is_english(word):
         return None
+    if _one_edit_from_a_word(word):
+        return None  # a misspelt word ("perscription") is mended whole later, not split into junk
     costs = _segment_costs()
-    longest = 20
     best = [0.0] + [math.inf] * len(word)
     start = [0] * (len(word) + 1)
     for end in range(1, len(word) + 1):
-        for begin in range(max(0, end - longest), end):
+        for begin in range(max(0, end - SEGMENT_LONGEST_WORD), end):
             cost = costs.get(word[begin:end])
             if cost is not None and best[begin] + cost < best[end]:
                 best[end], start[end] = best[begin] + cost, begin
@@ -323,7 +347,7 @@ def segment(word: str) -> tuple[str, ...] | None:
         pieces.append(word[start[end] : end])
         end = start[end]
     pieces.reverse()
-    # "warfarin" is not "war far in": a clean split has words of average length
+    # a clean split has words of ordinary length, not a string of scraps ("co um ad in")
     if len(pieces) < 2 or len(word) / len(pieces) < 2.5:
         return None
     return tuple(pieces)

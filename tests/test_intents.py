@@ -129,6 +129,8 @@ URGENT = [
     "i've got a crushing feeling in my chest and my left arm's aching",
     "he's slumped in his chair and i can't get much out of him",
     "my husband very hot shaking cold and the place of operation have yellow water",
+    "i am having palpitatons",
+    "hesnotbreathing",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -236,6 +238,8 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "i want appointment for my father",
         "i think i've been charged twice",
         "i'm on the waiting list and want to know where i am",
+        "i need a perscription refilled",
+        "i need a consulation",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -285,6 +289,9 @@ def test_not_a_person_request(intents: Intents, said: str) -> None:
         ("could the pump be making him so drowsy he won't wake up", False),
         ("can the pump cause seizures my son just had one", False),
         ("could the pump have stopped his breathing he's blue", False),
+        ("my husband is uh barely breathing could the drug slow his breathing", False),
+        ("could the drug do this shes barely breathing", False),
+        ("i was wondering can the medicine slow my breathing", True),
     ],
 )
 def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> None:

@@ -92,10 +92,12 @@ def test_fillers_are_dropped(language: Language, said: str, meant: str) -> None:
         ("do I stop my aspirin", "do I stop my blood thinner"),
         ("do I stop my baby aspirin", "do I stop my blood thinner"),
         ("do I stop Coumadin", "do I stop blood thinner"),
+        ("do I stop my antiplatelet", "do I stop my blood thinner"),
         ("what happens in the operation", "what happens in the surgery"),
         ("does it go in my belly", "does it go in my abdomen"),
         ("does it go in my tummy", "does it go in my abdomen"),
         ("what are the dangers", "what are the risk"),
+        ("is the pump for every one", "is the pump for everyone"),
         ("will I need less medicine", "will I need smaller doses"),
     ],
 )
@@ -115,6 +117,7 @@ def test_synonyms_map_to_the_content_word(matcher: Matcher, said: str, meant: st
         ("what happens in the sir jury", "what happens in the surgery"),
         ("is the pump an op shun for me", "is the pump an option for me"),
         ("what is a in the thee cal pump", "what is a intrathecal pump"),
+        ("is an ease the ze ah needed", "is anesthesia needed"),
     ],
 )
 def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None:
