@@ -131,6 +131,9 @@ URGENT = [
     "my husband very hot shaking cold and the place of operation have yellow water",
     "i am having palpitatons",
     "hesnotbreathing",
+    "my son's fitting and he's got the baclofen pump",
+    "low reservoir alarm keeps sounding and i'm way past my refill date",
+    "is it serious if hes only breathing like four times a minute",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -173,6 +176,7 @@ def test_urgent(intents: Intents, said: str) -> None:
         "why would a pump be better than just swallowing my pain pills",
         "do i have to come back to get the pump filled up",
         "would my mother get to cut back on all the tablets she swallows if she had this",
+        "my mother's trial helped her a lot does that mean she gets the pump fitted now",
         "they said my pain hasn't responded to anything else is that why they're offering me the pump",
         "her back pain stopped responding to her pain meds is the pump for her",
         "",
@@ -240,6 +244,9 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "i'm on the waiting list and want to know where i am",
         "i need a perscription refilled",
         "i need a consulation",
+        "how do i book the trial",
+        "can i leave a voicemail for the doctor",
+        "yeah hi can i get through to appointments",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:

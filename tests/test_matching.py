@@ -76,6 +76,7 @@ def scored(key: str, score: float) -> Scored:
         ("hmm can you tell me when can I go home please", "when can I go home"),
         ("er my question is basically what is the recovery", "what is the recovery"),
         ("sorry, walk me through the operation", "the operation"),
+        ("can you explain in simple terms what this pump is", "what this pump is"),
     ],
 )
 def test_fillers_are_dropped(language: Language, said: str, meant: str) -> None:
@@ -93,6 +94,7 @@ def test_fillers_are_dropped(language: Language, said: str, meant: str) -> None:
         ("do I stop my baby aspirin", "do I stop my blood thinner"),
         ("do I stop Coumadin", "do I stop blood thinner"),
         ("do I stop my antiplatelet", "do I stop my blood thinner"),
+        ("will the pump need filling up again", "will the pump need refill again"),
         ("what happens in the operation", "what happens in the surgery"),
         ("does it go in my belly", "does it go in my abdomen"),
         ("does it go in my tummy", "does it go in my abdomen"),
