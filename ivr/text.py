@@ -329,8 +329,6 @@ def segment(word: str) -> tuple[str, ...] | None:
     pain pump"), or None when it is a word, is short, or does not split cleanly into common words."""
     if not SEGMENT_MIN_LENGTH <= len(word) <= SEGMENT_MAX_LENGTH or not word.isalpha() or is_english(word):
         return None
-    if _one_edit_from_a_word(word):
-        return None  # a misspelt word ("perscription") is mended whole later, not split into junk
     costs = _segment_costs()
     best = [0.0] + [math.inf] * len(word)
     start = [0] * (len(word) + 1)
@@ -347,8 +345,9 @@ def segment(word: str) -> tuple[str, ...] | None:
         pieces.append(word[start[end] : end])
         end = start[end]
     pieces.reverse()
-    # a clean split has words of ordinary length, not a string of scraps ("co um ad in")
-    if len(pieces) < 2 or len(word) / len(pieces) < 2.5:
+    # a clean split has words of ordinary length, not a string of scraps ("co um ad in"); and a
+    # misspelt word ("perscription") is mended whole later, not split into junk (checked last: slowest)
+    if len(pieces) < 2 or len(word) / len(pieces) < 2.5 or _one_edit_from_a_word(word):
         return None
     return tuple(pieces)
 
