@@ -134,6 +134,9 @@ URGENT = [
     "my son's fitting and he's got the baclofen pump",
     "low reservoir alarm keeps sounding and i'm way past my refill date",
     "is it serious if hes only breathing like four times a minute",
+    "sorry um my son is um he's having like a fit or something he's jerking",
+    "i want to kill my shelf",
+    "it's an a merge and see",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -247,6 +250,9 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "how do i book the trial",
         "can i leave a voicemail for the doctor",
         "yeah hi can i get through to appointments",
+        "uh yeah i'm just returning the doctor's call from this morning",
+        "the front dest please",
+        "can i change my a point mint",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -260,6 +266,7 @@ def test_wants_person(intents: Intents, said: str) -> None:
         "will I need appointments after the surgery",
         "will I need regular appointments after the surgery",
         "will i need appointments after the pump goes in",
+        "will i need regular a point mints for main tenants",
         "i'm on the waiting list for the pump op, what should i be doing to get ready",
         "what is the pump",
         "what are the risks",
