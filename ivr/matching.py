@@ -111,6 +111,11 @@ class Match:
     ranked: tuple[Scored, ...] = ()
 
 
+# The specific things a question may ask for, and a text give (Language.specifics).
+AMOUNT = 0  # "how long ...?": a length of time, a number, a dose
+NAME = 1  # "which medicine ...?": a named medicine
+
+
 class Language:
     """Turns text into canonical word lists: fillers out, synonyms mapped, words stemmed."""
 
@@ -139,8 +144,8 @@ class Language:
                     table[source] = target
         self.synonyms = table
         self.synonym_phrases = tuple(sorted(table, key=len, reverse=True))
-        # Questions asking for something specific, and the words of a text that gives it:
-        # "how long ...?" wants an amount ("days", "overnight"); "what medicine is in the pump?" a name.
+        # Questions asking for something specific, and the words of a text that gives it, indexed by
+        # AMOUNT ("how long ...?" wants "days", "overnight") and NAME ("which medicine ...?").
         self.specifics = tuple(
             (
                 tuple(tuple(self.canonical(words)) for words in textmod.phrase_words(asks)),
@@ -172,7 +177,7 @@ class Language:
         return self.canonical(self.words(text, drop_fillers=drop_fillers))
 
     def asks_for(self, terms: Sequence[str]) -> frozenset[int]:
-        """Which specifics (0: an amount, 1: a name) the question asks for."""
+        """Which specifics (AMOUNT, NAME) the question asks for."""
         return frozenset(
             kind
             for kind, (asks, _) in enumerate(self.specifics)
@@ -180,13 +185,9 @@ class Language:
         )
 
     def gives(self, words: Iterable[str]) -> frozenset[int]:
-        """Which specifics text (as words) gives: an amount (a length of time, a number), a name."""
+        """Which specifics (AMOUNT, NAME) text, as words, gives."""
         present = set(words)
         return frozenset(kind for kind, (_, given) in enumerate(self.specifics) if present & given)
-
-    def asks_for_amount(self, terms: Sequence[str]) -> bool:
-        """Does the question ask how long, how many, how much ...?"""
-        return 0 in self.asks_for(terms)
 
 
 STOP_TERMS = textmod.STOPWORDS | {textmod.stem(word) for word in textmod.STOPWORDS}

@@ -17,6 +17,8 @@ from ivr.embeddings import DIMENSIONS
 from ivr.embeddings import EmbeddingsError
 from ivr.embeddings import MiniLM
 from ivr.flow import Line
+from ivr.matching import AMOUNT
+from ivr.matching import NAME
 from ivr.matching import Entry
 from ivr.matching import Language
 from ivr.matching import Matcher
@@ -202,7 +204,7 @@ def test_real_words_are_not_repaired(matcher: Matcher, said: str) -> None:
 )
 def test_amount_questions_are_recognised(matcher: Matcher, said: str) -> None:
     """A question asking for an amount is still seen as one after the matcher's repairs."""
-    assert matcher.language.asks_for_amount(matcher.terms(said))
+    assert AMOUNT in matcher.language.asks_for(matcher.terms(said))
 
 
 # ---------------------------------------------------------------- ranking
@@ -392,7 +394,7 @@ def test_a_word_every_entry_uses_is_at_most_a_guess(matcher: Matcher, question: 
 )
 def test_name_question_without_a_name_is_not_answered(matcher: Matcher, question: str) -> None:
     """Asking which medicine, when the content names none, is not answered with text that names none."""
-    assert 1 in matcher.language.asks_for(matcher.terms(question))
+    assert NAME in matcher.language.asks_for(matcher.terms(question))
     assert matcher.match(question).decision != "answer"
 
 
@@ -402,7 +404,7 @@ def test_a_text_naming_the_medicine_answers_which_medicine() -> None:
     entry = Entry("faq:drug", "Which medicine is in the pump?", ("Which medicine is in the pump?",), body="Baclofen.")
     other = Entry("faq:other", "What is the pump?", ("What is the pump?",), body="A small device.")
     assert Matcher([entry, other], language).match("which medicine is in the pump").entry == entry
-    assert language.gives(["baclofen"]) == frozenset({1})
+    assert language.gives(["baclofen"]) == frozenset({NAME})
 
 
 @pytest.mark.parametrize(
