@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ivr import hours
 from ivr.config import Config
 from ivr.config import ConfigError
@@ -21,6 +23,19 @@ MAX_HINTS = 500
 MAX_HINT_LENGTH = 100
 
 
+def caller_language(catalogue: Catalogue, synonyms: Sequence[tuple[str, Sequence[str]]]) -> Language:
+    """How callers' words are read: the catalogue's word lists with the content's synonyms."""
+    return Language(
+        catalogue.hear["fillers"],
+        synonyms,
+        catalogue.hear["asks_amount"],
+        catalogue.hear["amounts"],
+        catalogue.sounds_like,
+        catalogue.hear["asks_name"],
+        catalogue.hear["names"],
+    )
+
+
 def load_line(config: Config) -> Line:
     """Load and check everything the call flow needs; raise on the first broken part.
 
@@ -36,15 +51,7 @@ def load_line(config: Config) -> Line:
         raise ConfigError(
             ["PRACTICE_NAME is not set and the content files do not agree on one 'Practice:' name; set PRACTICE_NAME"]
         )
-    language = Language(
-        catalogue.hear["fillers"],
-        library.synonyms,
-        catalogue.hear["asks_amount"],
-        catalogue.hear["amounts"],
-        catalogue.sounds_like,
-        catalogue.hear["asks_name"],
-        catalogue.hear["names"],
-    )
+    language = caller_language(catalogue, library.synonyms)
     settings = Settings(
         practice=practice,
         front_desk_number=config.front_desk_number,

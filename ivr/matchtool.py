@@ -18,8 +18,8 @@ from typing import TextIO
 from ivr.config import PROJECT_ROOT
 from ivr.content import read_synonyms
 from ivr.intents import Intents
+from ivr.line import caller_language
 from ivr.matching import Entry
-from ivr.matching import Language
 from ivr.matching import Matcher
 from ivr.prompts import load_catalogue
 
@@ -57,15 +57,7 @@ def build(
             groups, errors = read_synonyms(path, str(path))
             if errors:
                 raise ValueError("; ".join(str(error) for error in errors))
-    words = Language(
-        catalogue.hear["fillers"],
-        groups,
-        catalogue.hear["asks_amount"],
-        catalogue.hear["amounts"],
-        catalogue.sounds_like,
-        catalogue.hear["asks_name"],
-        catalogue.hear["names"],
-    )
+    words = caller_language(catalogue, groups)
     encoder = None
     if embeddings:
         from ivr.embeddings import MiniLM
