@@ -22,6 +22,7 @@ from ivr import hours
 from ivr.content import Library
 from ivr.content import Procedure
 from ivr.intents import Intents
+from ivr.intents import danger_question_answer
 from ivr.matching import Match
 from ivr.matching import Matcher
 from ivr.prompts import Catalogue
@@ -777,10 +778,11 @@ class Call:
                 return replace(
                     reply, say=(self.say("emergency"),) + reply.say, events=(Event("urgent"),) + reply.events
                 )
-            if view.questions and intents.asks_about(speech):
-                cautioned = self.question_about_danger(said)
-                if cautioned is not None:
-                    return cautioned
+            match = (
+                danger_question_answer(intents, self.line.matcher, speech, said.confidence) if view.questions else None
+            )
+            if match is not None:
+                return self.question_about_danger(said, match)
             return self.urgent()
         if self.state.at == CONFIRM:
             command = intents.command(speech)
@@ -824,12 +826,8 @@ class Call:
             return self.question(said)
         return self.again(self.say("not_understood"), count_try=True)
 
-    def question_about_danger(self, said: CallerInput) -> Reply | None:
-        """A question about a danger the content answers: the emergency sentence, then the answer.
-        None unless the match is sure enough: the caller is then treated as urgent."""
-        match = self.line.matcher.match(said.speech, said.confidence)
-        if not self.line.matcher.answers_danger_question(match):
-            return None
+    def question_about_danger(self, said: CallerInput, match: Match) -> Reply:
+        """A question about a danger the content answers: the emergency sentence, then the answer."""
         reply = self.question(said, match)
         return replace(
             reply,

@@ -19,6 +19,8 @@ from rapidfuzz import fuzz
 from ivr import text as textmod
 from ivr.matching import STOP_TERMS
 from ivr.matching import Language
+from ivr.matching import Match
+from ivr.matching import Matcher
 from ivr.prompts import Catalogue
 
 COMMANDS = ("repeat", "back", "main_menu", "help", "yes", "no", "go_on", "ask", "urgent_option", "goodbye", "stop")
@@ -372,3 +374,15 @@ class Intents:
                 if best is None or score > best[0]:
                     best = (score, key)
         return best[1] if best else None
+
+
+def danger_question_answer(
+    intents: Intents, matcher: Matcher, speech: str, confidence: float | None = None
+) -> Match | None:
+    """For speech with an urgent word: the match to give after the emergency sentence when the caller asks
+    about a danger the content answers surely ("could the medicine slow her breathing?"); None when
+    the caller reports one, or the content has no sure answer: the caller is then treated as urgent."""
+    if not intents.asks_about(speech):
+        return None
+    match = matcher.match(speech, confidence)
+    return match if matcher.answers_danger_question(match) else None

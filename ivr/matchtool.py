@@ -18,6 +18,7 @@ from typing import TextIO
 from ivr.config import PROJECT_ROOT
 from ivr.content import read_synonyms
 from ivr.intents import Intents
+from ivr.intents import danger_question_answer
 from ivr.line import caller_language
 from ivr.matching import Entry
 from ivr.matching import Matcher
@@ -69,8 +70,8 @@ def build(
 def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
     if intents.is_urgent(question):
         # A question about a danger the content covers hears the emergency sentence, then the answer.
-        match = matcher.match(question) if intents.asks_about(question) else None
-        if match is None or match.entry is None or not matcher.answers_danger_question(match):
+        match = danger_question_answer(intents, matcher, question)
+        if match is None or match.entry is None:
             return {"question": question, "decision": "urgent", "id": None, "score": None}
         return {
             "question": question,
