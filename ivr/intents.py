@@ -206,6 +206,8 @@ class Intents:
         self.not_urgent = textmod.phrase_words(hear["not_urgent"])
         self.not_person = textmod.phrase_words(hear["not_person"])
         self.happening_now = _phrases(hear["happening_now"])
+        self.coming_surgery = _phrases(hear["coming_surgery"])
+        self.mild_illness = textmod.phrase_words(hear["mild_illness"])
         # fillers of several words ("i was wondering") hold happening-now words ("was") but say nothing
         self.long_fillers = tuple(words for words in textmod.phrase_words(hear["fillers"]) if len(words) > 1)
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
@@ -247,6 +249,14 @@ class Intents:
         return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.asks_about_phrases) and not any(
             textmod.find_phrase(words, phrase.words) >= 0 for words in readings for phrase in self.happening_now
         )
+
+    def asks_before_surgery(self, said: str) -> bool:
+        """A question about an operation still to come, from a caller whose only urgent words are a mild
+        illness ("I've got a cold with a fever, will you still operate?"): no pump yet, no pump emergency."""
+        tokens = self.language.words(said)
+        if not any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.coming_surgery):
+            return False
+        return not self.is_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
 
     @staticmethod
     def _splits(said: str) -> list[list[str]]:
@@ -382,7 +392,7 @@ def danger_question_answer(
     """For speech with an urgent word: the match to give after the emergency sentence when the caller asks
     about a danger the content answers surely ("could the medicine slow her breathing?"); None when
     the caller reports one, or the content has no sure answer: the caller is then treated as urgent."""
-    if not intents.asks_about(speech):
+    if not (intents.asks_about(speech) or intents.asks_before_surgery(speech)):
         return None
     match = matcher.match(speech, confidence)
     return match if matcher.answers_danger_question(match) else None

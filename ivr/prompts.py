@@ -132,6 +132,8 @@ HEAR_LISTS = (
     "names",
     "asks_about",
     "happening_now",
+    "coming_surgery",
+    "mild_illness",
     "not_urgent",
     "not_person",
 )

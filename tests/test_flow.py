@@ -518,6 +518,14 @@ def test_question_about_a_danger_hears_the_emergency_sentence_then_the_answer(
     assert "respiratory depression" in heard or menu(reply).state.at == flow.CONFIRM
 
 
+def test_mild_illness_before_the_operation_hears_the_emergency_sentence_then_the_answer(line: Line) -> None:
+    """A fever before an operation still to come is answered (no pump yet), after the emergency sentence."""
+    reply = step(line, State(flow.ASK), speech="i have a fever would you still operate on me", confidence=0.9)
+    assert keys(reply.say)[:2] == ["emergency", "urgent_question"]
+    assert [event.name for event in reply.events[:2]] == ["urgent_question", "question"]
+    assert str(reply.events[1].data["entry"]).endswith("preparation")
+
+
 @pytest.mark.parametrize(
     "said",
     [

@@ -314,6 +314,23 @@ def test_asks_about_a_danger(intents: Intents, said: str, question: bool) -> Non
 
 
 @pytest.mark.parametrize(
+    ("said", "question"),
+    [
+        ("i have a fever would you still operate on me", True),
+        ("i've had a cold with a fever does that affect the surgery", True),
+        ("my husband has a fever and a cough and he's supposed to get his pump next week", True),
+        ("i have a fever and i can't breathe will you still operate", False),
+        ("he's got a fever and he's really confused, his surgery is next week", False),
+        ("i have a fever and my wound is red and swollen", False),
+    ],
+)
+def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> None:
+    """A mild illness before an operation still to come is a question; any other urgent word is not."""
+    assert intents.is_urgent(said)
+    assert intents.asks_before_surgery(said) is question
+
+
+@pytest.mark.parametrize(
     ("said", "urgent", "person"),
     [
         ("im not having an emergency i just want to know what signs of infection to watch for", False, False),

@@ -139,6 +139,7 @@ def test_sounds_like_homophones(matcher: Matcher, said: str, meant: str) -> None
         ("res pure a tory", "respiratory"),
         ("candy date", "candidate"),
         ("can did it", "candidate"),
+        ("more fin", "morphine"),
         ("ab dough men", "abdomen"),
     ],
 )
