@@ -62,6 +62,15 @@ CONTRACTIONS = {
     "ive": "i have",
     "hes": "he is",
     "shes": "she is",
+    "aint": "is not",
+    "cannae": "can not",
+    "canna": "can not",
+    "dinnae": "do not",
+    "didnae": "did not",
+    "doesnae": "does not",
+    "isnae": "is not",
+    "wouldnae": "would not",
+    "couldnae": "could not",
     "wanna": "want to",
     "gonna": "going to",
     "gotta": "got to",
@@ -179,6 +188,10 @@ SPLIT_COMPOUNDS = {
     ("every", "where"): "everywhere",
     ("every", "one"): "everyone",
     ("any", "more"): "anymore",
+    ("him", "self"): "himself",
+    ("her", "self"): "herself",
+    ("my", "self"): "myself",
+    ("your", "self"): "yourself",
 }
 
 

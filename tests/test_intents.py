@@ -137,6 +137,15 @@ URGENT = [
     "sorry um my son is um he's having like a fit or something he's jerking",
     "i want to kill my shelf",
     "it's an a merge and see",
+    "help he's gone blew",
+    "my father collapse in bathroom",
+    "nine won won",
+    "she keeps saying everyone would be better off without her",
+    "my son keeps saying he wants to end his life",
+    "he's talking about killing him self",
+    "ah cannae wake him up",
+    "she's breathing like once every ten seconds",
+    "puss coming out the cut and a temperature of forty",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -253,6 +262,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "uh yeah i'm just returning the doctor's call from this morning",
         "the front dest please",
         "can i change my a point mint",
+        "put me thru to de nurse",
+        "um yeah can i get the uh reception nest",
+        "hi my grandma wants me to ask if someone can call her back",
+        "i'm nearly out of my tablets can someone sort a repeat",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -277,6 +290,9 @@ def test_wants_person(intents: Intents, said: str) -> None:
         "what does the nurse do during the trial",
         "is there any danger in getting one of these pumps",
         "would I need less medication with one of these",
+        "i'm not asking about the price i'm asking will this let me take fewer pills",
+        "the pharmacy says her blood thinner has to be sorted before surgery, does she really have to stop it",
+        "do i need to book regular appointments once the pump is in",
         "",
     ],
 )

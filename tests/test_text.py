@@ -315,8 +315,12 @@ def test_contractions_without_apostrophes_split_and_expand() -> None:
         ("blood every where", ["blood", "everywhere"]),
         ("i don't wanna be alive any more", ["i", "do", "not", "want", "to", "be", "alive", "anymore"]),
         ("is any body there", ["is", "anybody", "there"]),
+        ("he's talking about killing him self", ["he", "is", "talking", "about", "killing", "himself"]),
+        ("ah cannae wake him up", ["ah", "can", "not", "wake", "him", "up"]),
+        ("he aint breathing", ["he", "is", "not", "breathing"]),
     ],
 )
 def test_words_split_in_two_are_joined(said: str, expected: list[str]) -> None:
-    """Compounds recognition writes in two ("some one") are one word; "wanna" is "want to"."""
+    """Compounds recognition writes in two ("some one") are one word; "wanna" is "want to",
+    Scots "cannae" is "can not"."""
     assert words(said) == expected
