@@ -10,6 +10,7 @@ rendering audio). The flow is pure, so a full crawl takes well under a second.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import deque
 from collections.abc import Hashable
 from collections.abc import Iterator
@@ -84,6 +85,9 @@ def inputs_for(line: Line, state: State) -> Iterator[CallerInput]:
         for faq in procedure.faqs:
             yield CallerInput(speech=faq.question)
             yield CallerInput(speech=faq.question, confidence=0.3)
+        # two topics in one breath, doubtfully heard: a "Did you mean" that offers both
+        for first, second in itertools.pairwise(procedure.sections):
+            yield CallerInput(speech=f"{first.menu_name} or {second.menu_name}", confidence=0.3)
 
 
 def next_state(reply: Reply) -> State | None:

@@ -43,7 +43,8 @@ class Row:
 def is_right(row: Row, outcome: dict[str, object]) -> bool:
     """Whether the line's decision is what the row expects: the emergency sentence for an emergency,
     a person (or the emergency sentence) for a request for one, no answer out of scope, and the
-    right answer or the right "Did you mean" (after the emergency sentence, for a danger) in scope."""
+    right answer or the right "Did you mean" (after the emergency sentence, for a danger) in scope:
+    a "Did you mean" that offers two topics is right when either is."""
     decision = str(outcome["decision"])
     then = str(outcome.get("then", decision))
     if "urgent" in row.expected:
@@ -52,7 +53,9 @@ def is_right(row: Row, outcome: dict[str, object]) -> bool:
         return decision in {"person", "urgent"}
     if "none" in row.expected:
         return then != "answer"
-    return then in {"answer", "confirm"} and outcome["id"] in row.expected
+    if then == "confirm":
+        return bool({outcome["id"], outcome.get("alternative")} & row.expected)
+    return then == "answer" and outcome["id"] in row.expected
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -114,7 +117,7 @@ class SetReport:
             self.oos_answered += then == "answer"
             self.oos_confirmed += then == "confirm"
         else:
-            hit = key in row.expected
+            hit = key in row.expected or (then == "confirm" and outcome.get("alternative") in row.expected)
             self.in_scope += 1
             self.right += ok
             self.right_direct += then == "answer" and hit
@@ -224,7 +227,11 @@ def ours(
     in_scope = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.ids]
     oos = [(q, o) for q, o in zip(questions, outcomes, strict=True) if not q.ids]
     top1 = sum(o["id"] in q.ids and o["decision"] not in {"urgent", "person"} for q, o in in_scope) / len(in_scope)
-    right = sum(o["id"] in q.ids and o["decision"] in {"answer", "confirm"} for q, o in in_scope) / len(in_scope)
+    right = sum(
+        (o["id"] in q.ids and o["decision"] in {"answer", "confirm"})
+        or (o["decision"] == "confirm" and o.get("alternative") in q.ids)
+        for q, o in in_scope
+    ) / len(in_scope)
     false = sum(o["decision"] == "answer" for q, o in oos) / len(oos)
     confirmed = sum(o["decision"] == "confirm" for q, o in oos)
     name = "this line, with embeddings (--embeddings)" if embeddings else "this line (python -m ivr match)"

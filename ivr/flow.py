@@ -82,8 +82,21 @@ class State:
     tries: int = 0
     back: str = ""  # "main" when star should return to the main menu rather than the parent
     kind: str = ""  # "faq" or "section" while confirming; "urgent" for an urgent message
+    other: int = 0  # a "Did you mean" between two topics: the other one's item ...
+    other_kind: str = ""  # ... and kind ("faq" or "section"); "" when it offers one
 
-    _QUERY = {"at": "at", "proc": "p", "item": "i", "chunk": "c", "page": "g", "tries": "t", "back": "b", "kind": "k"}
+    _QUERY = {
+        "at": "at",
+        "proc": "p",
+        "item": "i",
+        "chunk": "c",
+        "page": "g",
+        "tries": "t",
+        "back": "b",
+        "kind": "k",
+        "other": "o",
+        "other_kind": "ok",
+    }
 
     def to_query(self) -> dict[str, str]:
         default = State()
@@ -102,7 +115,7 @@ class State:
                 raw = query.get(short)
                 if raw is None:
                     continue
-                if name in {"at", "back", "kind"}:
+                if name in {"at", "back", "kind", "other_kind"}:
                     if not raw.isascii() or not raw.isalpha() or len(raw) > 12:
                         return cls()
                     values[name] = raw
@@ -545,25 +558,41 @@ class Call:
 
     def confirm_view(self, state: State) -> MenuView:
         procedure = self.procedure(state)
-        if procedure is None:
+        first = self.confirmable(state.proc, procedure, state.kind, state.item)
+        if procedure is None or first is None:
             return self.main_view(State())
-        if state.kind == "section" and 0 <= state.item < len(procedure.sections):
-            question = self.say("confirm_topic", topic=procedure.sections[state.item].title)
-            accept: Callable[[], Reply] = lambda: self.read_section(state.proc, state.item, 0, MAIN)  # noqa: E731
-        elif state.kind == "faq" and 0 <= state.item < len(procedure.faqs):
-            question = self.say("confirm", question=procedure.faqs[state.item].question.rstrip("?"))
-            accept = lambda: self.answer(  # noqa: E731
-                state.proc, state.item, 0, MAIN, (Event("question", {"decision": "confirmed"}),)
+        declined = lambda: self.menu_reply(State(ASK), lead=(self.say("confirm_no"),))  # noqa: E731
+        second = self.confirmable(state.proc, procedure, state.other_kind, state.other)
+        if second is None:
+            kind, name, accept = first
+            question = (
+                self.say("confirm_topic", topic=name) if kind == "section" else self.say("confirm", question=name)
             )
-        else:
-            return self.main_view(State())
-        return MenuView(
-            (question,),
-            (),
-            (),
-            questions=True,
-            extra_keys={"1": accept, "2": lambda: self.menu_reply(State(ASK), lead=(self.say("confirm_no"),))},
+            return MenuView((question,), (), (), questions=True, extra_keys={"1": accept, "2": declined})
+        options = tuple(
+            Option(self.say(f"confirm_choice_{kind}", topic=name, digit=digit), (name,), accept)
+            for digit, (kind, name, accept) in enumerate((first, second), start=1)
         )
+        return MenuView(
+            (self.say("confirm_two"),),
+            options,
+            (self.say("confirm_neither"),),
+            questions=True,
+            extra_keys={"3": declined},
+        )
+
+    def confirmable(
+        self, proc: int, procedure: Procedure | None, kind: str, item: int
+    ) -> tuple[str, str, Callable[[], Reply]] | None:
+        """A topic a "Did you mean" offers: its kind, how it is named, and hearing it."""
+        if procedure is None:
+            return None
+        if kind == "section" and 0 <= item < len(procedure.sections):
+            return kind, procedure.sections[item].title, lambda: self.read_section(proc, item, 0, MAIN)
+        if kind == "faq" and 0 <= item < len(procedure.faqs):
+            confirmed = (Event("question", {"decision": "confirmed"}),)
+            return kind, procedure.faqs[item].question.rstrip("?"), lambda: self.answer(proc, item, 0, MAIN, confirmed)
+        return None
 
     def no_answer_view(self, state: State) -> MenuView:
         if self.open:
@@ -786,6 +815,10 @@ class Call:
             return self.urgent()
         if self.state.at == CONFIRM:
             command = intents.command(speech)
+            if command in {"yes", "no"} and self.state.other_kind:  # two topics: "no" is neither; "yes" says not which
+                if command == "no":
+                    return self.pressed("3", view)
+                return self.again(self.say("confirm_which"), count_try=True)
             if command in {"yes", "no"}:
                 return self.pressed("1" if command == "yes" else "2", view)
         if intents.wants_person(speech):
@@ -845,9 +878,10 @@ class Call:
             return replace(self.menu_reply(State(NO_ANSWER)), events=(event,))
         proc, index, kind = match.entry.ref
         if match.decision == "confirm":
-            return replace(
-                self.menu_reply(State(CONFIRM, proc=proc, item=index, kind=kind, back=MAIN)), events=(event,)
-            )
+            confirm = State(CONFIRM, proc=proc, item=index, kind=kind, back=MAIN)
+            if match.alternative is not None and match.alternative.ref[0] == proc:
+                confirm = replace(confirm, other=match.alternative.ref[1], other_kind=match.alternative.ref[2])
+            return replace(self.menu_reply(confirm), events=(event,))
         if kind == "section":
             return replace(self.read_section(proc, index, 0, MAIN), events=(event,))
         return self.answer(proc, index, 0, MAIN, (event,))

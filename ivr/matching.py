@@ -68,6 +68,8 @@ class Thresholds:
     # A question about a danger ("can the medicine slow my breathing?") is answered, after the
     # emergency sentence, only from this score; below it the caller is treated as urgent.
     danger_question: float = 0.45
+    # "Did you mean" offers the best other topic too when it scores within this of the best one
+    alternative: float = 0.1
     information: float = 0.5  # a question's content words must weigh this much to be answered outright
 
 
@@ -109,6 +111,7 @@ class Match:
     score: float
     margin: float
     ranked: tuple[Scored, ...] = ()
+    alternative: Entry | None = None  # a "Did you mean" offers this too: a close second on another topic
 
 
 # The specific things a question may ask for, and a text give (Language.specifics).
@@ -624,8 +627,8 @@ def decide(
         return Match("none", None, 0.0, 0.0, tuple(ranked))
     top = ranked[0]
     related = linked.get(top.entry.key, frozenset())
-    rival = next((item.score for item in ranked[1:] if item.entry.key not in related), 0.0)
-    margin = top.score - rival
+    rival = next((item for item in ranked[1:] if item.entry.key not in related), None)
+    margin = top.score - (rival.score if rival else 0.0)
     decision: Decision = "none"
     if top.score >= thresholds.answer and margin >= thresholds.margin:
         decision = "answer"
@@ -636,7 +639,14 @@ def decide(
             decision = "confirm"
         if decision == "confirm" and confidence < thresholds.very_low_confidence:
             decision = "none"
-    return Match(decision, top.entry, top.score, margin, tuple(ranked))
+    alternative = None
+    if (
+        decision == "confirm"
+        and rival is not None
+        and rival.score >= max(thresholds.confirm, top.score - thresholds.alternative)
+    ):
+        alternative = rival.entry
+    return Match(decision, top.entry, top.score, margin, tuple(ranked), alternative)
 
 
 def library_entries(library: Library) -> list[Entry]:

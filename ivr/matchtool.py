@@ -6,6 +6,7 @@ Each caller question gets the decision the line would take at its question promp
 ("can the medicine slow my breathing?") is "urgent", as the emergency sentence comes first; when
 the line then answers it, the line gives the FAQ's id and "then": "answer" or "confirm". A
 spoken "help" is "urgent" with "then": "help": the emergency sentence, then how to use the line.
+A "confirm" that offers two topics ("Did you mean one of these?") names the second as "alternative".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ivr.intents import Intents
 from ivr.intents import danger_question_answer
 from ivr.line import caller_language
 from ivr.matching import Entry
+from ivr.matching import Match
 from ivr.matching import Matcher
 from ivr.prompts import load_catalogue
 
@@ -79,6 +81,7 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
             "id": match.entry.key,
             "score": round(match.score, 4),
             "then": match.decision,
+            **_alternative(match),
         }
     if intents.command(question) == "help":  # the emergency sentence, then how to use the line
         return {"question": question, "decision": "urgent", "id": None, "score": None, "then": "help"}
@@ -90,7 +93,13 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
         "decision": match.decision,
         "id": match.entry.key if match.entry else None,
         "score": round(match.score, 4),
+        **_alternative(match),
     }
+
+
+def _alternative(match: Match) -> dict[str, str]:
+    """The other topic a "Did you mean" offers, when it offers two."""
+    return {"alternative": match.alternative.key} if match.alternative is not None else {}
 
 
 def run_match(

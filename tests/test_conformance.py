@@ -187,6 +187,7 @@ def test_crawl_reaches_every_kind_of_place(crawled: Crawled) -> None:
     if not crawled.line.settings.voicemail:
         expected.add(flow.DESK_FAILED)
     assert expected <= places
+    assert any(state.at == flow.CONFIRM and state.other_kind for state, _ in crawled.menus)  # two topics offered
     assert {now for _, now in crawled.menus} == set(INSTANTS)
     assert len(crawled.documents) > 1000
 

@@ -41,6 +41,7 @@ MENU_STATES = {
     "ask": State(flow.ASK),
     "confirm faq": State(flow.CONFIRM, item=1, kind="faq", back=flow.MAIN),
     "confirm section": State(flow.CONFIRM, item=3, kind="section", back=flow.MAIN),
+    "confirm two": State(flow.CONFIRM, item=1, kind="section", other=2, other_kind="section", back=flow.MAIN),
     "no answer": State(flow.NO_ANSWER),
     "urgent": State(flow.URGENT),
     "after hours": State(flow.AFTER_HOURS),
@@ -434,6 +435,57 @@ def test_did_you_mean_no_asks_again(line: Line, did_you_mean: State, said: dict[
     reply = step(line, did_you_mean, **said)
     assert menu(reply).state == State(flow.ASK)
     assert menu(reply).prompt[0].key == "confirm_no"
+
+
+TWO_TOPICS = MENU_STATES["confirm two"]  # the trial (1) or the surgery (2)
+
+
+def test_did_you_mean_offers_two_close_topics(line: Line) -> None:
+    """A doubtful question close to two topics offers both, each named before its key, then neither."""
+    reply = step(line, State(flow.ASK), speech="how the trial works or about the surgery", confidence=0.3)
+    offered = menu(reply)
+    assert offered.state.at == flow.CONFIRM
+    assert offered.state.other_kind == "section"
+    assert keys(offered.prompt) == [
+        "confirm_two",
+        "confirm_choice_section",
+        "confirm_choice_section",
+        "confirm_neither",
+    ]
+    assert {offered.state.item, offered.state.other} == {1, 2}
+    assert all(utterance.text.endswith(f"press {digit}.") for digit, utterance in enumerate(offered.prompt[1:3], 1))
+
+
+@pytest.mark.parametrize(
+    ("said", "item"),
+    [
+        ({"digits": "1"}, 1),
+        ({"digits": "2"}, 2),
+        ({"speech": "two"}, 2),
+        ({"speech": "the surgery"}, 2),
+        ({"speech": "the trial phase"}, 1),
+    ],
+    ids=str,
+)
+def test_did_you_mean_two_topics_choosing_one(line: Line, said: dict[str, str], item: int) -> None:
+    """Either topic is chosen by its key, its number said, or its name."""
+    reply = step(line, TWO_TOPICS, **said)
+    assert menu(reply).state == State(flow.SECTION, item=item, back=flow.MAIN)
+
+
+@pytest.mark.parametrize("said", [{"digits": "3"}, {"speech": "no"}, {"speech": "neither"}], ids=str)
+def test_did_you_mean_two_topics_neither(line: Line, said: dict[str, str]) -> None:
+    """Neither (3, or no) apologises and asks for the question again."""
+    reply = step(line, TWO_TOPICS, **said)
+    assert menu(reply).state == State(flow.ASK)
+    assert menu(reply).prompt[0].key == "confirm_no"
+
+
+def test_did_you_mean_two_topics_yes_asks_which(line: Line) -> None:
+    """A plain yes does not say which topic: the caller is asked which, and hears both again."""
+    reply = step(line, TWO_TOPICS, speech="yes")
+    assert menu(reply).state == replace(TWO_TOPICS, tries=1)
+    assert keys(menu(reply).prompt)[:2] == ["confirm_which", "confirm_two"]
 
 
 def test_did_you_mean_a_new_question_instead(line: Line, did_you_mean: State) -> None:

@@ -287,6 +287,33 @@ def test_decision_bands(ranked: list[Scored], expected: str) -> None:
         assert match.entry is None
 
 
+@pytest.mark.parametrize(
+    ("ranked", "alternative"),
+    [
+        pytest.param([scored("a", 0.9), scored("b", 0.85)], "b", id="close-second-high"),
+        pytest.param([scored("a", 0.5), scored("b", 0.45)], "b", id="close-second-mid-band"),
+        pytest.param([scored("a", 0.6), scored("b", 0.45)], None, id="second-too-far-behind"),
+        pytest.param([scored("a", 0.35), scored("b", 0.28)], None, id="second-below-confirm"),
+        pytest.param([scored("a", 0.9), scored("b", 0.5)], None, id="an-answer-offers-nothing-else"),
+        pytest.param([scored("a", 0.5)], None, id="no-rival"),
+    ],
+)
+def test_did_you_mean_offers_a_close_second(ranked: list[Scored], alternative: str | None) -> None:
+    """A "Did you mean" also offers the best other topic when it scores within `alternative` of the best."""
+    match = decide(ranked, {}, BANDS, None)
+    assert (match.alternative.key if match.alternative else None) == alternative
+
+
+def test_did_you_mean_never_offers_the_same_topic_twice() -> None:
+    """The section that says what the best FAQ says is no alternative: the next topic is."""
+    ranked = [scored("faq:risks", 0.9), scored("section:risks", 0.88), scored("faq:recovery", 0.85)]
+    linked = {"faq:risks": frozenset({"section:risks"}), "section:risks": frozenset({"faq:risks"})}
+    match = decide(ranked, linked, BANDS, None)
+    assert match.decision == "confirm"
+    assert match.alternative is not None
+    assert match.alternative.key == "faq:recovery"
+
+
 def test_linked_pairs_are_not_rivals() -> None:
     """An FAQ and the section that says the same thing do not cut each other's margin."""
     ranked = [scored("faq:risks", 0.9), scored("section:risks", 0.88), scored("faq:recovery", 0.5)]

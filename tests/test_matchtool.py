@@ -13,6 +13,7 @@ import pytest
 from ivr import bench
 from ivr.evaluation import Row
 from ivr.evaluation import SetReport
+from ivr.evaluation import is_right
 from ivr.evaluation import read_rows
 from ivr.evaluation import score_bundled
 
@@ -69,7 +70,7 @@ def test_match_prints_one_json_line_per_question(faq_file: Path) -> None:
     outcomes = [json.loads(line) for line in lines]
     ids = {faq["id"] for faq in FAQS}
     for question, outcome in zip(asked, outcomes, strict=True):
-        assert set(outcome) == {"question", "decision", "id", "score"}
+        assert set(outcome) == {"question", "decision", "id", "score"}  # "alternative" only when two are offered
         assert outcome["question"] == question
         assert outcome["decision"] in DECISIONS
         if outcome["decision"] in {"urgent", "person"}:
@@ -182,6 +183,26 @@ def test_set_report_counts_confirms(rows: list[Row]) -> None:
     assert (report.right, report.right_direct, report.wrong_confirm) == (1, 0, 1)
     assert (report.oos_answered, report.oos_confirmed) == (0, 1)
     assert (report.urgent_found, report.person_reached) == (0, 0)
+
+
+def test_match_names_the_second_topic_a_did_you_mean_offers(faq_file: Path) -> None:
+    """A question that fits two FAQs about equally is a "confirm" that offers both: "alternative" is the second."""
+    result = run_match(faq_file, "flu shots or lab report\n")
+    outcome = json.loads(result.stdout)
+    assert outcome["decision"] == "confirm"
+    assert {outcome["id"], outcome["alternative"]} == {"flu", "results"}
+
+
+def test_a_did_you_mean_of_two_topics_is_right_when_either_is(rows: list[Row]) -> None:
+    """A "Did you mean" that offers two topics counts as right when the wanted one is either of them."""
+    report = SetReport("two")
+    report.add(rows[1], {"decision": "confirm", "id": "faq:risks", "alternative": "faq:candidate"})
+    report.add(rows[1], {"decision": "confirm", "id": "faq:risks", "alternative": "faq:recovery"})
+    report.add(rows[1], {"decision": "answer", "id": "faq:risks", "alternative": "faq:candidate"})
+    assert (report.in_scope, report.right, report.wrong_confirm, report.wrong_answer) == (3, 1, 1, 1)
+    assert is_right(
+        rows[1], {"decision": "urgent", "id": "faq:risks", "then": "confirm", "alternative": "faq:candidate"}
+    )
 
 
 def test_set_report_counts_answers_after_the_emergency_sentence(rows: list[Row]) -> None:
