@@ -130,6 +130,10 @@ class State:
             state = cls(**values)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return cls()
+        if state.other_kind and (
+            state.other_kind not in {"faq", "section"} or (state.other_kind, state.other) == (state.kind, state.item)
+        ):
+            return cls()
         return state if state.at in PLACES and state.back in {"", MAIN} else cls()
 
 
@@ -813,12 +817,14 @@ class Call:
             if match is not None:
                 return self.question_about_danger(said, match)
             return self.urgent()
-        if self.state.at == CONFIRM:
-            command = intents.command(speech)
-            if command in {"yes", "no"} and self.state.other_kind:  # two topics: "no" is neither; "yes" says not which
-                if command == "no":
-                    return self.pressed("3", view)
+        if self.state.at == CONFIRM and "3" in view.extra_keys:  # "Did you mean" one of two topics
+            choice = intents.choice_of_two(speech)
+            if choice is not None:
+                return self.pressed(choice, view)
+            if intents.command(speech) == "yes":  # yes, but which?
                 return self.again(self.say("confirm_which"), count_try=True)
+        elif self.state.at == CONFIRM:
+            command = intents.command(speech)
             if command in {"yes", "no"}:
                 return self.pressed("1" if command == "yes" else "2", view)
         if intents.wants_person(speech):

@@ -122,6 +122,10 @@ def _mentions(tokens: Sequence[str], phrases: Sequence[_Phrase], *, fuzzy_from: 
     )
 
 
+def _says_any(tokens: Sequence[str], phrases: Sequence[_Phrase]) -> bool:
+    return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in phrases)
+
+
 def _misheard(heard: str, word: str) -> bool:
     """`heard` is `word` slightly misheard: close in spelling, and not itself a real English word."""
     return len(heard) >= 5 and heard != word and fuzz.ratio(heard, word) >= 88 and not textmod.is_english(heard)
@@ -206,8 +210,13 @@ class Intents:
         self.not_urgent = textmod.phrase_words(hear["not_urgent"])
         self.not_person = textmod.phrase_words(hear["not_person"])
         self.happening_now = _phrases(hear["happening_now"])
+        self.first_choice = _phrases(hear["first_choice"])
+        self.second_choice = _phrases(hear["second_choice"])
         self.coming_surgery = _phrases(hear["coming_surgery"])
         self.mild_illness = textmod.phrase_words(hear["mild_illness"])
+        self.severe_illness = _phrases(hear["severe_illness"])
+        self.past_illness = textmod.phrase_words(hear["past_illness"])
+        self.recent = _phrases(hear["recent"])
         # fillers of several words ("i was wondering") hold happening-now words ("was") but say nothing
         self.long_fillers = tuple(words for words in textmod.phrase_words(hear["fillers"]) if len(words) > 1)
         self.commands = {name: _phrases(hear[name]) for name in COMMANDS}
@@ -234,6 +243,8 @@ class Intents:
         for heard in self._splits(said):
             # "it's not an emergency, but ..." is not itself urgent; what follows still may be
             tokens = textmod.remove_phrases(heard, self.not_urgent)
+            if not _says_any(tokens, self.recent):  # "after his stroke" years ago, not this morning
+                tokens = textmod.remove_phrases(tokens, self.past_illness)
             if tokens and any(self._urgent(words) for words in self._readings(tokens)):
                 return True
         return False
@@ -254,7 +265,7 @@ class Intents:
         """A question about an operation still to come, from a caller whose only urgent words are a mild
         illness ("I've got a cold with a fever, will you still operate?"): no pump yet, no pump emergency."""
         tokens = self.language.words(said)
-        if not any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.coming_surgery):
+        if not _says_any(tokens, self.coming_surgery) or _says_any(tokens, self.severe_illness):
             return False
         return not self.is_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
 
@@ -364,6 +375,18 @@ class Intents:
                 return None
             return KEY_WORDS[tokens[0]]
         return None
+
+    def choice_of_two(self, said: str) -> str | None:
+        """At a "Did you mean" between two topics: "1", "2", "3" for neither, or None ("yes" alone says
+        not which). "Yes, the second one", "the other one", "none of them" are all choices."""
+        if self.command(said) == "no":
+            return "3"
+        tokens = [token for token in self.language.words(said) if token not in self.command_words["yes"]]
+        for key, phrases in (("2", self.second_choice), ("1", self.first_choice)):
+            if any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in phrases):
+                return key
+        key = self.spoken_key(" ".join(tokens)) if tokens else None
+        return key if key in {"1", "2", "3"} else None
 
     def option(self, said: str, labels: Sequence[tuple[str, str]]) -> str | None:
         """The key of the option whose name the caller said ("the risks", "recovery"), or None."""

@@ -390,13 +390,9 @@ class Index:
             if not all(part in textmod.STOPWORDS or not self.known(part) for part in parts):
                 break
             glued = "".join(parts)
-            key = textmod.flat_sound(glued)
-            for candidate in self.long_by_sound.get(key, ()):
-                # four consonants or more, at the word's full length, allow looser spelling: "more fin"
-                # is "morphine", but "in fact" is no "infected"
-                loose = len(key) >= 4 and len(glued) >= 0.85 * len(candidate)
+            for candidate in self.long_by_sound.get(textmod.flat_sound(glued), ()):
                 similarity = fuzz.ratio(glued, candidate)
-                if similarity >= (65 if loose else 80) and (best is None or similarity > best[0]):
+                if similarity >= 80 and (best is None or similarity > best[0]):
                     best = (similarity, candidate, len(parts))
         return best
 

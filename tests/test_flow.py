@@ -473,7 +473,9 @@ def test_did_you_mean_two_topics_choosing_one(line: Line, said: dict[str, str], 
     assert menu(reply).state == State(flow.SECTION, item=item, back=flow.MAIN)
 
 
-@pytest.mark.parametrize("said", [{"digits": "3"}, {"speech": "no"}, {"speech": "neither"}], ids=str)
+@pytest.mark.parametrize(
+    "said", [{"digits": "3"}, {"speech": "no"}, {"speech": "neither"}, {"speech": "three"}], ids=str
+)
 def test_did_you_mean_two_topics_neither(line: Line, said: dict[str, str]) -> None:
     """Neither (3, or no) apologises and asks for the question again."""
     reply = step(line, TWO_TOPICS, **said)
@@ -486,6 +488,37 @@ def test_did_you_mean_two_topics_yes_asks_which(line: Line) -> None:
     reply = step(line, TWO_TOPICS, speech="yes")
     assert menu(reply).state == replace(TWO_TOPICS, tries=1)
     assert keys(menu(reply).prompt)[:2] == ["confirm_which", "confirm_two"]
+
+
+@pytest.mark.parametrize(
+    ("said", "item"),
+    [
+        ({"speech": "yes the second one"}, 2),
+        ({"speech": "the other one"}, 2),
+        ({"speech": "the last one"}, 2),
+        ({"speech": "the first one please"}, 1),
+        ({"speech": "number one"}, 1),
+    ],
+    ids=str,
+)
+def test_did_you_mean_two_topics_by_position(line: Line, said: dict[str, str], item: int) -> None:
+    """Callers name a choice by its place as often as by its key: "the other one", "yes, the second one"."""
+    assert menu(step(line, TWO_TOPICS, **said)).state == State(flow.SECTION, item=item, back=flow.MAIN)
+
+
+@pytest.mark.parametrize("said", ["none of them", "neither of those"])
+def test_did_you_mean_two_topics_none_of_them(line: Line, said: str) -> None:
+    """'None of them' is neither: the caller is asked for the question again."""
+    assert menu(step(line, TWO_TOPICS, speech=said)).state == State(flow.ASK)
+
+
+def test_did_you_mean_with_a_stale_second_topic_offers_one(line: Line) -> None:
+    """A second topic the content no longer has (an old URL): the usual one-topic "Did you mean", where no is 2."""
+    stale = replace(TWO_TOPICS, other=99)
+    offered = menu(step(line, stale, digits="9"))
+    assert keys(offered.prompt) == ["confirm_topic"]
+    assert menu(step(line, stale, speech="no")).state == State(flow.ASK)
+    assert menu(step(line, stale, speech="yes")).state == State(flow.SECTION, item=1, back=flow.MAIN)
 
 
 def test_did_you_mean_a_new_question_instead(line: Line, did_you_mean: State) -> None:
@@ -838,6 +871,8 @@ DAMAGED = [
     {"at": "topics", "g": "\u0663"},
     {"at": "topics", "g": "1_0"},
     {"at": "topics", "g": " 1"},
+    {"at": "confirm", "i": "1", "k": "section", "o": "2", "ok": "urgent"},
+    {"at": "confirm", "i": "1", "k": "section", "o": "1", "ok": "section"},
 ]
 
 
