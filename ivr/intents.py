@@ -202,6 +202,11 @@ class Intents:
         self.language = language
         hear = catalogue.hear
         self.urgent_phrases = _phrases(hear["urgent"])
+        self.urgent_sounds = tuple(
+            (phrase.joined, textmod.flat_sound(phrase.joined))
+            for phrase in self.urgent_phrases
+            if len(phrase.words) == 1 and len(phrase.joined) >= 7
+        )
         self.urgent_rules = tuple(Rule.build(groups) for groups in catalogue.urgent_together)
         self.person_rules = tuple(Rule.build(groups) for groups in catalogue.person_together)
         self.person_phrases = _phrases(hear["person"])
@@ -298,6 +303,16 @@ class Intents:
                 )
             ):
                 return True
+        # a long urgent word heard as pieces that sound the same ("sees sure"): not a real word, same sound
+        sounds = {
+            textmod.flat_sound(piece): piece for piece in pieces if len(piece) >= 6 and not textmod.is_english(piece)
+        }
+        if any(
+            sounds[key][0] == word[0] and fuzz.ratio(sounds[key], word) >= 60
+            for word, key in self.urgent_sounds
+            if key in sounds
+        ):
+            return True
         return any(rule.matches(tokens) for rule in self.urgent_rules)
 
     def wants_person(self, said: str) -> bool:

@@ -153,6 +153,8 @@ URGENT = [
     "he's took poorly all of a sudden and he's not with it at all",
     "i'm after taking too many of me tablets on purpose",
     "she's not brie thing properly since the pump refill",
+    "my wife is having a sees sure",
+    "the thing in my stomach keeps alarming and i feel really strange",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -273,6 +275,7 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "um yeah can i get the uh reception nest",
         "hi my grandma wants me to ask if someone can call her back",
         "i'm nearly out of my tablets can someone sort a repeat",
+        "can the nurse ring my daughter back about her results",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -381,6 +384,9 @@ def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> Non
         ("will the tube collapse", False, False),
         ("what is the risk of sepsis after the operation", False, False),
         ("do i need to tell my prescriber before the surgery", False, False),
+        ("how big is the incission", False, False),
+        ("uh hi i'm calling for my mom um is she gonna have to stay in the hospital after", False, False),
+        ("how often will we have to bring him back to get it filled up again", False, False),
         ("i need to book regular appointments for my refills", False, True),
         ("i'm calling to get my test results from the trial", False, True),
         ("what kind of results do i need from the trial to move forward", False, False),
