@@ -308,7 +308,7 @@ class Intents:
             textmod.flat_sound(piece): piece for piece in pieces if len(piece) >= 6 and not textmod.is_english(piece)
         }
         if any(
-            sounds[key][0] == word[0] and fuzz.ratio(sounds[key], word) >= 60
+            sounds[key][:2] == word[:2] and fuzz.ratio(sounds[key], word) >= 60
             for word, key in self.urgent_sounds
             if key in sounds
         ):

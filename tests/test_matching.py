@@ -410,7 +410,7 @@ def test_amount_question_without_amount_is_not_answered(matcher: Matcher, questi
     assert matcher.match(question).decision != "answer"
 
 
-@pytest.mark.parametrize("question", ["the pump", "tell me about the pump", "whose the pump four"])
+@pytest.mark.parametrize("question", ["the pump", "tell me about the pump", "so about the pump"])
 def test_a_word_every_entry_uses_is_at_most_a_guess(matcher: Matcher, question: str) -> None:
     """A question whose only content word is one every entry uses is confirmed, never answered outright."""
     assert matcher.match(question).decision == "confirm"
