@@ -211,6 +211,9 @@ class Intents:
         self.person_rules = tuple(Rule.build(groups) for groups in catalogue.person_together)
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
+        self.person_long_words = tuple(
+            phrase.joined for phrase in self.person_alone if len(phrase.words) == 1 and len(phrase.joined) >= 7
+        )
         self.asks_about_phrases = _phrases(hear["asks_about"])
         self.not_urgent = textmod.phrase_words(hear["not_urgent"])
         self.not_person = textmod.phrase_words(hear["not_person"])
@@ -338,6 +341,10 @@ class Intents:
             for phrase in self.person_alone:
                 if any(fuzz.ratio(token, phrase.joined) >= 88 for token in content) or joined == phrase.joined:
                     return True
+        if len(content) <= 5:  # a short request with its one long word said in pieces: "the docters a sis tant"
+            pieces = [tokens[start : start + size] for size in (2, 3, 4) for start in range(len(tokens) - size + 1)]
+            runs = ["".join(piece) for piece in pieces if all(len(word) <= 5 for word in piece)]
+            return any(fuzz.ratio(run, word) >= 88 for run in runs for word in self.person_long_words)
         return False
 
     def command(self, said: str) -> str | None:

@@ -276,6 +276,9 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "hi my grandma wants me to ask if someone can call her back",
         "i'm nearly out of my tablets can someone sort a repeat",
         "can the nurse ring my daughter back about her results",
+        "sec re tary",
+        "the docters a sis tant please",
+        "rep re sen ta tive",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -385,6 +388,8 @@ def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> Non
         ("what is the risk of sepsis after the operation", False, False),
         ("do i need to tell my prescriber before the surgery", False, False),
         ("how big is the incission", False, False),
+        ("will somebody go over the anesthesia with me before", False, False),
+        ("do i need somebody to drive me home", False, False),
         ("uh hi i'm calling for my mom um is she gonna have to stay in the hospital after", False, False),
         ("how often will we have to bring him back to get it filled up again", False, False),
         ("i need to book regular appointments for my refills", False, True),
