@@ -342,7 +342,7 @@ class Intents:
                 if any(fuzz.ratio(token, phrase.joined) >= 88 for token in content) or joined == phrase.joined:
                     return True
         if len(content) <= 5:  # a short request with its one long word said in pieces: "the docters a sis tant"
-            pieces = [tokens[start : start + size] for size in (2, 3, 4) for start in range(len(tokens) - size + 1)]
+            pieces = [tokens[start : start + size] for size in (2, 3, 4, 5) for start in range(len(tokens) - size + 1)]
             runs = ["".join(piece) for piece in pieces if all(len(word) <= 5 for word in piece)]
             return any(fuzz.ratio(run, word) >= 88 for run in runs for word in self.person_long_words)
         return False

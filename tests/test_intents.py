@@ -155,6 +155,10 @@ URGENT = [
     "she's not brie thing properly since the pump refill",
     "my wife is having a sees sure",
     "the thing in my stomach keeps alarming and i feel really strange",
+    "my incision popped open",
+    "blood is coming through the bandage",
+    "my husband want wake up he has the pain pump",
+    "my back incision is gushing clear liquid",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -279,6 +283,9 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "sec re tary",
         "the docters a sis tant please",
         "rep re sen ta tive",
+        "re pre zen ta tive",
+        "i left a message yesterday and nobody called me back",
+        "my pharmacy says they need an okay from the doctor before they can fill it",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -390,6 +397,8 @@ def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> Non
         ("how big is the incission", False, False),
         ("will somebody go over the anesthesia with me before", False, False),
         ("do i need somebody to drive me home", False, False),
+        ("er i'm a bit nervous um could something go wrong with the tube", False, False),
+        ("does the doctor have to see me regularly afterwards for the device", False, False),
         ("uh hi i'm calling for my mom um is she gonna have to stay in the hospital after", False, False),
         ("how often will we have to bring him back to get it filled up again", False, False),
         ("i need to book regular appointments for my refills", False, True),
