@@ -159,6 +159,12 @@ URGENT = [
     "blood is coming through the bandage",
     "my husband want wake up he has the pain pump",
     "my back incision is gushing clear liquid",
+    "i think he o d'd on his pain medicine",
+    "nobody can wake my grandpa up after they filled his pump",
+    "there's an alarm sound coming from inside my stomach",
+    "my wife's baclofen pump is chiming and it won't stop",
+    "my pump ran empty and now i feel really sick",
+    "i'm having trouble bree thing",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -284,6 +290,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "the docters a sis tant please",
         "rep re sen ta tive",
         "re pre zen ta tive",
+        "reprehensive",
+        "i need to get my trial scheduled",
+        "i need the doctor to turn my pump dose up it isn't holding my pain",
+        "my pump refill is coming due and nobody has called me to set it up",
         "i left a message yesterday and nobody called me back",
         "my pharmacy says they need an okay from the doctor before they can fill it",
     ],
