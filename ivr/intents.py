@@ -223,6 +223,7 @@ class Intents:
         self.coming_surgery = _phrases(hear["coming_surgery"])
         self.mild_illness = textmod.phrase_words(hear["mild_illness"])
         self.severe_illness = _phrases(hear["severe_illness"])
+        self.surgery_done = _phrases(hear["surgery_done"])
         self.past_illness = textmod.phrase_words(hear["past_illness"])
         self.recent = _phrases(hear["recent"])
         # fillers of several words ("i was wondering") hold happening-now words ("was") but say nothing
@@ -273,7 +274,7 @@ class Intents:
         """A question about an operation still to come, from a caller whose only urgent words are a mild
         illness ("I've got a cold with a fever, will you still operate?"): no pump yet, no pump emergency."""
         tokens = self.language.words(said)
-        if not _says_any(tokens, self.coming_surgery) or _says_any(tokens, self.severe_illness):
+        if not _says_any(tokens, self.coming_surgery) or _says_any(tokens, self.severe_illness + self.surgery_done):
             return False
         return not self.is_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
 
@@ -306,14 +307,22 @@ class Intents:
                 )
             ):
                 return True
-        # a long urgent word heard as pieces that sound the same ("sees sure"): not a real word, same sound
-        sounds = {
-            textmod.flat_sound(piece): piece for piece in pieces if len(piece) >= 6 and not textmod.is_english(piece)
-        }
+        # a long urgent word heard as two pieces that sound the same ("sees sure"): no small word among the
+        # pieces ("seeing a" is no "seizing"), the pieces together no real word, the same sound and onset
+        sounds: dict[str, list[str]] = defaultdict(list)
+        for first, second in zip(tokens, tokens[1:], strict=False):
+            glued = first + second
+            if (
+                first not in textmod.STOPWORDS
+                and second not in textmod.STOPWORDS
+                and len(glued) >= 6
+                and not textmod.is_english(glued)
+            ):
+                sounds[textmod.flat_sound(glued)].append(glued)
         if any(
-            sounds[key][:2] == word[:2] and fuzz.ratio(sounds[key], word) >= 60
+            glued[:2] == word[:2] and fuzz.ratio(glued, word) >= 60
             for word, key in self.urgent_sounds
-            if key in sounds
+            for glued in sounds.get(key, ())
         ):
             return True
         return any(rule.matches(tokens) for rule in self.urgent_rules)
@@ -343,7 +352,11 @@ class Intents:
                     return True
         if len(content) <= 5:  # a short request with its one long word said in pieces: "the docters a sis tant"
             pieces = [tokens[start : start + size] for size in (2, 3, 4, 5) for start in range(len(tokens) - size + 1)]
-            runs = ["".join(piece) for piece in pieces if all(len(word) <= 5 for word in piece)]
+            runs = [
+                "".join(piece)
+                for piece in pieces
+                if all(len(word) <= 6 for word in piece) and not all(textmod.is_english(word) for word in piece)
+            ]
             return any(fuzz.ratio(run, word) >= 88 for run in runs for word in self.person_long_words)
         return False
 

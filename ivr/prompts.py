@@ -139,6 +139,7 @@ HEAR_LISTS = (
     "happening_now",
     "coming_surgery",
     "severe_illness",
+    "surgery_done",
     "past_illness",
     "recent",
     "first_choice",
