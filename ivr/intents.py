@@ -266,8 +266,8 @@ class Intents:
         # Happening-now words are looked for with every filler gone ("he is uh barely breathing") and
         # with only the long fillers gone: "just" is a filler in "I just wondered", not in "he just fell".
         readings = (tokens, textmod.remove_phrases(said_words, self.long_fillers))
-        return any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in self.asks_about_phrases) and not any(
-            textmod.find_phrase(words, phrase.words) >= 0 for words in readings for phrase in self.happening_now
+        return _says_any(tokens, self.asks_about_phrases) and not any(
+            _says_any(words, self.happening_now) for words in readings
         )
 
     def asks_before_surgery(self, said: str) -> bool:
@@ -418,7 +418,7 @@ class Intents:
             return "3"
         tokens = [token for token in self.language.words(said) if token not in self.command_words["yes"]]
         for key, phrases in (("2", self.second_choice), ("1", self.first_choice)):
-            if any(textmod.find_phrase(tokens, phrase.words) >= 0 for phrase in phrases):
+            if _says_any(tokens, phrases):
                 return key
         key = self.spoken_key(" ".join(tokens)) if tokens else None
         return key if key in {"1", "2", "3"} else None
