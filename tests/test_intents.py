@@ -165,6 +165,9 @@ URGENT = [
     "my wife's baclofen pump is chiming and it won't stop",
     "my pump ran empty and now i feel really sick",
     "i'm having trouble bree thing",
+    "my blood is poor ring out of the in vision",
+    "i just got hit by a car and i have a pump in my stomach",
+    "my whole belly around the pump is hot red and hard and it's spreading fast",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -293,6 +296,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "reprehensive",
         "rep re zen tative",
         "pain management please",
+        "i need a reef fur all to a specialist",
+        "the farm a see said they need a call from you guys",
+        "my pump is due to be topped up when can you fit me in",
+        "uh hello is is there an actual person there",
         "i need to cancel my sir jury",
         "can you tell the doctor i called",
         "i've called three times and no one has gotten back to me this is ridiculous",
@@ -438,6 +445,11 @@ def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> Non
         ("no need to transfer me i only want to know if i stay at the hospital after", False, False),
         ("does the trial tell the doctor whether i can have the pump", False, False),
         ("i have a cold right now um will that mess up my surgery", False, False),
+        (
+            "hi im calling for my grandma she cant hear good on the phone she wants to know if she would qualify",
+            False,
+            False,
+        ),
         ("uh hi i'm calling for my mom um is she gonna have to stay in the hospital after", False, False),
         ("how often will we have to bring him back to get it filled up again", False, False),
         ("i need to book regular appointments for my refills", False, True),
