@@ -40,6 +40,15 @@ class Row:
     category: str
 
 
+def offered(outcome: dict[str, object], decision: str) -> set[object]:
+    """The ids the caller hears under `decision`: the answer, or the one or two topics a "Did you mean" offers."""
+    if decision == "answer":
+        return {outcome["id"]}
+    if decision == "confirm":
+        return {outcome["id"], outcome.get("alternative")} - {None}
+    return set()
+
+
 def is_right(row: Row, outcome: dict[str, object]) -> bool:
     """Whether the line's decision is what the row expects: the emergency sentence for an emergency,
     a person (or the emergency sentence) for a request for one, no answer out of scope, and the
@@ -53,9 +62,7 @@ def is_right(row: Row, outcome: dict[str, object]) -> bool:
         return decision in {"person", "urgent"}
     if "none" in row.expected:
         return then != "answer"
-    if then == "confirm":
-        return bool({outcome["id"], outcome.get("alternative")} & row.expected)
-    return then == "answer" and outcome["id"] in row.expected
+    return bool(offered(outcome, then) & row.expected)
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -117,12 +124,11 @@ class SetReport:
             self.oos_answered += then == "answer"
             self.oos_confirmed += then == "confirm"
         else:
-            hit = key in row.expected or (then == "confirm" and outcome.get("alternative") in row.expected)
             self.in_scope += 1
             self.right += ok
-            self.right_direct += then == "answer" and hit
-            self.wrong_answer += then == "answer" and not hit
-            self.wrong_confirm += then == "confirm" and not hit
+            self.right_direct += then == "answer" and ok
+            self.wrong_answer += then == "answer" and not ok
+            self.wrong_confirm += then == "confirm" and not ok
             self.after_emergency += ok and decision == "urgent"
             tally = self.by_kind.setdefault(row.category, [0, 0])
             tally[0] += ok
@@ -227,11 +233,7 @@ def ours(
     in_scope = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.ids]
     oos = [(q, o) for q, o in zip(questions, outcomes, strict=True) if not q.ids]
     top1 = sum(o["id"] in q.ids and o["decision"] not in {"urgent", "person"} for q, o in in_scope) / len(in_scope)
-    right = sum(
-        (o["id"] in q.ids and o["decision"] in {"answer", "confirm"})
-        or (o["decision"] == "confirm" and o.get("alternative") in q.ids)
-        for q, o in in_scope
-    ) / len(in_scope)
+    right = sum(bool(offered(o, str(o["decision"])) & q.ids) for q, o in in_scope) / len(in_scope)
     false = sum(o["decision"] == "answer" for q, o in oos) / len(oos)
     confirmed = sum(o["decision"] == "confirm" for q, o in oos)
     name = "this line, with embeddings (--embeddings)" if embeddings else "this line (python -m ivr match)"
