@@ -165,6 +165,9 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--external", default=None, help="folder of the external FAQ set (default: ../shared/data/covid-faq)"
     )
     parser.add_argument("--verbose", action="store_true", help="list every question the line gets wrong")
+    parser.add_argument(
+        "--quick", action="store_true", help="the default line only: no word-lists-alone or embedding passes"
+    )
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -184,6 +187,11 @@ COMMANDS: dict[str, tuple[Handler, str, Callable[[argparse.ArgumentParser], None
         _lazy("ivr.evaluation", "main"),
         "measure the matcher on the question sets and an external FAQ set",
         _eval_arguments,
+    ),
+    "train-intents": (
+        _lazy("ivr.train_intents", "main"),
+        "fit the learned second opinion on urgent words and requests for a person (needs scikit-learn)",
+        _arguments_from("ivr.train_intents"),
     ),
     "bench": (_lazy("ivr.bench", "main"), "time and size the matcher on synthetic content", _bench_arguments),
     "call": (

@@ -168,17 +168,37 @@ def embeddings_available() -> bool:
     return True
 
 
-def score_bundled(rows: Sequence[Row], name: str, embeddings: bool = False) -> SetReport:
+def score_bundled(rows: Sequence[Row], name: str, embeddings: bool = False, model: bool = True) -> SetReport:
+    """The line's decisions on `rows`; with `model` off, urgent words and requests for a person are heard by
+    the catalogue's word lists alone, without the learned second opinion."""
     import os
 
     from ivr.cli import tool_config
+    from ivr.intents import Intents
     from ivr.line import load_line
 
     line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "1" if embeddings else "0"}))
+    intents = line.intents if model else Intents(line.prompts, line.intents.language)
     report = SetReport(name)
     for row in rows:
-        report.add(row, decide_line(line.matcher, line.intents, row.question))
+        report.add(row, decide_line(line.matcher, intents, row.question))
     return report
+
+
+def total(name: str, reports: Sequence[SetReport]) -> SetReport:
+    """The reports' counts added up (their misses are not carried: totals list no questions)."""
+    summed = SetReport(name)
+    for report in reports:
+        for counter in (
+            "in_scope right right_direct wrong_answer wrong_confirm oos oos_answered oos_confirmed urgent urgent_found"
+            " person person_reached false_urgent after_emergency"
+        ).split():
+            setattr(summed, counter, getattr(summed, counter) + getattr(report, counter))
+        for kind, (right, count) in report.by_kind.items():
+            tally = summed.by_kind.setdefault(kind, [0, 0])
+            tally[0] += right
+            tally[1] += count
+    return summed
 
 
 # ---------------------------------------------------------------- the external set
@@ -337,24 +357,35 @@ def main(args: argparse.Namespace) -> int:
             f"No question set named {', '.join(unknown)}; the sets are: {', '.join(question_sets())}", file=sys.stderr
         )
         return 2
-    embeddings = embeddings_available()
-    modes = (False, True) if embeddings else (False,)
-    for mode in modes:
-        print(
-            "== The line as configured by default (rapidfuzz matcher)"
-            if not mode
-            else "== With the optional embedding scorer (MATCH_EMBEDDINGS=1)"
-        )
+    embeddings = embeddings_available() and not args.quick
+    modes = [("The line as configured by default (rapidfuzz matcher, word lists and learned model)", False, True)]
+    if not args.quick:
+        modes.append(("Word lists alone, without the learned model (totals only)", False, False))
+    if embeddings:
+        modes.append(("With the optional embedding scorer (MATCH_EMBEDDINGS=1)", True, True))
+    for title, mode, model in modes:
+        print(f"== {title}")
+        reports: dict[bool, list[SetReport]] = {False: [], True: []}
         for name in sets:
             path = EVAL_DIR / f"{name}.tsv"
             held_out = is_held_out(name)
             role = "held out: never tuned on" if held_out else "tuning set"
-            report = score_bundled(read_rows(path), f"{name} set ({path.relative_to(PROJECT_ROOT)}, {role})", mode)
+            report = score_bundled(
+                read_rows(path), f"{name} set ({path.relative_to(PROJECT_ROOT)}, {role})", mode, model
+            )
+            reports[held_out].append(report)
+            if not model:
+                continue
             print("\n".join(report.lines()))
             if args.verbose and not held_out:  # the held-out set's questions are never listed
                 print("\n".join("    " + miss for miss in report.misses))
             print()
-    if not embeddings:
+        for held_out, label in ((False, "tuning sets"), (True, "held-out sets")):
+            if len(reports[held_out]) > 1 or (reports[held_out] and not model):
+                summed = total(f"All {len(reports[held_out])} {label}, together", reports[held_out])
+                print("\n".join(summed.lines()))
+                print()
+    if not embeddings_available():
         print("(The optional embedding scorer is not installed: pip install -r requirements-embeddings.txt)\n")
     folder = Path(args.external) if args.external else EXTERNAL_DEFAULT
     if folder.is_dir():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from ivr import text as textmod
+from ivr.intent_model import IntentModel
 from ivr.matching import STOP_TERMS
 from ivr.matching import Language
 from ivr.matching import Match
@@ -55,6 +56,7 @@ KEY_WORDS = {
     "fourth": "4",
     "fifth": "5",
 }
+MODEL_MIN_WORDS = 3
 KEY_LEAD = frozenset(["press", "option", "number", "choice", "the", "push", "dial"])
 
 
@@ -196,10 +198,14 @@ class Mender:
 
 
 class Intents:
-    """Recognises urgent words, requests for a person, commands and spoken keys."""
+    """Recognises urgent words, requests for a person, commands and spoken keys.
 
-    def __init__(self, catalogue: Catalogue, language: Language) -> None:
+    Urgent words and requests for a person are heard by the catalogue's word lists, or by the learned
+    model (`model`, when the line has one) where the lists miss a wording it is confident about."""
+
+    def __init__(self, catalogue: Catalogue, language: Language, model: IntentModel | None = None) -> None:
         self.language = language
+        self.model = model
         hear = catalogue.hear
         self.urgent_phrases = _phrases(hear["urgent"])
         self.urgent_sounds = tuple(
@@ -249,6 +255,10 @@ class Intents:
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
+        return self._listed_urgent(said) or self._model_says(said) == "urgent"
+
+    def _listed_urgent(self, said: str) -> bool:
+        """Urgent by the catalogue's word lists alone."""
         for heard in self._splits(said):
             # "it's not an emergency, but ..." is not itself urgent; what follows still may be
             tokens = textmod.remove_phrases(heard, self.not_urgent)
@@ -276,7 +286,8 @@ class Intents:
         tokens = self.language.words(said)
         if not _says_any(tokens, self.coming_surgery) or _says_any(tokens, self.severe_illness + self.surgery_done):
             return False
-        return not self.is_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
+        # the lists alone: what is left ("my husband has a and a") is no sentence for the model to read
+        return not self._listed_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
 
     @staticmethod
     def _splits(said: str) -> list[list[str]]:
@@ -332,7 +343,17 @@ class Intents:
             tokens = textmod.remove_phrases(textmod.remove_phrases(heard, self.language.fillers), self.not_person)
             if tokens and any(self._person(words) for words in self._readings(tokens)):
                 return True
-        return False
+        return self._model_says(said) == "person"
+
+    def _model_says(self, said: str) -> str | None:
+        """The learned model's "urgent" or "person", for what says enough to judge: never for a command or a
+        key ("yes", "two"), which mean what the menu says they mean, nor for under three words beyond the
+        fillers ("i see"), where the word lists alone decide."""
+        if self.model is None or len(self.language.words(said)) < MODEL_MIN_WORDS:
+            return None
+        if self.command(said) is not None or self.spoken_key(said) is not None:
+            return None
+        return self.model.says(said)
 
     def _person(self, tokens: list[str]) -> bool:
         joined = " ".join(tokens)

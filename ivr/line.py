@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ivr import hours
 from ivr.config import Config
@@ -11,12 +12,16 @@ from ivr.content import Library
 from ivr.content import load_library
 from ivr.flow import Line
 from ivr.flow import Settings
+from ivr.intent_model import IntentModel
+from ivr.intent_model import IntentModelError
+from ivr.intent_model import model_path
 from ivr.intents import Intents
 from ivr.matching import Encoder
 from ivr.matching import Language
 from ivr.matching import Matcher
 from ivr.matching import library_entries
 from ivr.prompts import Catalogue
+from ivr.prompts import PromptsError
 from ivr.prompts import load_catalogue
 
 MAX_HINTS = 500
@@ -67,10 +72,18 @@ def load_line(config: Config) -> Line:
         prompts=catalogue,
         schedule=schedule,
         matcher=Matcher(library_entries(library), language, encoder=_encoder(config)),
-        intents=Intents(catalogue, language),
+        intents=Intents(catalogue, language, load_intent_model(config.prompts_dir, config.language)),
         settings=settings,
         hints=speech_hints(library, catalogue),
     )
+
+
+def load_intent_model(prompts_dir: Path, language: str) -> IntentModel | None:
+    """The learned model beside the catalogue (`<language>.intents.json`), if the language has one."""
+    try:
+        return IntentModel.load(model_path(prompts_dir, language))
+    except IntentModelError as exc:
+        raise PromptsError(str(exc)) from exc
 
 
 def _encoder(config: Config) -> Encoder | None:

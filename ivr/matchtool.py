@@ -21,6 +21,7 @@ from ivr.content import read_synonyms
 from ivr.intents import Intents
 from ivr.intents import danger_question_answer
 from ivr.line import caller_language
+from ivr.line import load_intent_model
 from ivr.matching import Entry
 from ivr.matching import Match
 from ivr.matching import Matcher
@@ -66,7 +67,8 @@ def build(
         from ivr.embeddings import MiniLM
 
         encoder = MiniLM()
-    return Matcher(faq_entries(faqs), words, encoder=encoder), Intents(catalogue, words)
+    model = load_intent_model(PROJECT_ROOT / "prompts", language)
+    return Matcher(faq_entries(faqs), words, encoder=encoder), Intents(catalogue, words, model)
 
 
 def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
