@@ -13,7 +13,7 @@ LOCAL_SETTINGS = TWILIO_AUTH_TOKEN="$${TWILIO_AUTH_TOKEN:-local-dev-token}" \
 	ON_CALL_NUMBER="$${ON_CALL_NUMBER:-+15555550199}" \
 	VOICEMAIL="$${VOICEMAIL:-1}"
 
-.PHONY: run test check script prompts call audio-guide eval bench lint format speech-packages system-packages clean
+.PHONY: run test check script prompts call audio-guide eval intents-model bench lint format speech-packages system-packages clean
 
 # ---------------------------------------------------------------- environments
 
@@ -83,6 +83,11 @@ format: $(VENV)/.dev
 
 eval: $(VENV)/.dev
 	$(BIN)/python -m ivr eval $(ARGS)
+
+# Fit the learned second opinion on urgent words and requests again (after changing eval/dev*.tsv,
+# the content's "Also asked" lines or the catalogue's commands); commit prompts/en-US.intents.json.
+intents-model: $(VENV)/.dev
+	$(BIN)/python -m ivr train-intents $(ARGS)
 
 bench: $(VENV)/.runtime
 	$(BIN)/python -m ivr bench $(ARGS)

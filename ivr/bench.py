@@ -1,4 +1,4 @@
-"""`make bench`: how fast and how large the matcher is on synthetic content.
+"""`make bench`: how fast and how large the matcher is on synthetic content, and how long listening takes.
 
 For 10, 100, 1,000 and 10,000 made-up FAQs (questions, extra phrasings, key words and
 answers drawn from a made-up vocabulary that grows with the content), it reports the
@@ -134,4 +134,49 @@ def main(args: argparse.Namespace) -> int:
             f" {result.p99_ms:>8.3f}ms {result.memory_mb:>11.1f}MB"
         )
     print("  targets: under 1 ms per question at 1,000 FAQs, under 10 ms at 10,000")
+    print()
+    print("\n".join(listening_report(args.questions)))
     return 0
+
+
+def listening_report(question_count: int) -> list[str]:
+    """What the bundled line spends before the matcher: urgent words and requests for a person, heard by the
+    word lists alone and with the learned model, on callers' words from the tuning sets."""
+    from ivr.cli import tool_config
+    from ivr.evaluation import EVAL_DIR
+    from ivr.evaluation import read_rows
+    from ivr.intent_model import IntentModel
+    from ivr.intent_model import model_path
+    from ivr.intents import Intents
+    from ivr.line import load_line
+
+    config = tool_config()
+    line = load_line(config)
+    rows = [row.question for path in sorted(EVAL_DIR.glob("dev*.tsv")) for row in read_rows(path)]
+    questions = random.Random(7).sample(rows, min(question_count, len(rows)))
+    gc.collect()
+    tracemalloc.start()
+    started = time.perf_counter()
+    model = IntentModel.load(model_path(config.prompts_dir, config.language))
+    load_seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    lines = [
+        "Listening for urgent words and requests for a person (the bundled line), times per caller utterance",
+        f"  the learned model loads in {load_seconds:.2f}s and takes {peak / 1e6:.1f}MB",
+        f"  {'':>22} {'median':>10} {'99th pct':>10}",
+    ]
+    for name, intents in (
+        ("word lists alone", Intents(line.prompts, line.intents.language)),
+        ("word lists and model", Intents(line.prompts, line.intents.language, model)),
+    ):
+        timings = []
+        for question in questions:
+            started = time.perf_counter()
+            intents.is_urgent(question)
+            intents.wants_person(question)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        lines.append(f"  {name:>22} {statistics.median(timings):>8.3f}ms {p99:>8.3f}ms")
+    return lines

@@ -77,6 +77,12 @@ def training_rows(language: str) -> tuple[list[str], list[str], list[str]]:
     return texts, labels, groups
 
 
+def training_digest(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """A fingerprint of the training data, kept in the model file: a test compares it with the data in the repo."""
+    lines = "\n".join(f"{label}\t{text}" for text, label in zip(texts, labels, strict=True))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 def fit(texts: Sequence[str], labels: Sequence[str]):  # noqa: ANN201 - a scikit-learn estimator and vectoriser
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -150,13 +156,12 @@ def main(args: argparse.Namespace) -> int:
     print(f"{len(texts)} training texts: " + ", ".join(f"{labels.count(label)} {label}" for label in LABELS))
     print("\n".join(held_out_report(texts, labels, groups, args.urgent_threshold, args.person_threshold)))
     model = to_model(*fit(texts, labels), args.urgent_threshold, args.person_threshold)
-    digest = hashlib.sha256("\n".join(f"{label}\t{text}" for text, label in zip(texts, labels, strict=True)).encode())
     document = {
         "format": FORMAT,
         "about": "Fitted by `python -m ivr train-intents` on eval/dev*.tsv, the content and the commands; "
         "each weight is what a feature adds to [person, urgent] against other.",
         "training_texts": len(texts),
-        "training_sha256": digest.hexdigest(),
+        "training_sha256": training_digest(texts, labels),
         "thresholds": {"urgent": args.urgent_threshold, "person": args.person_threshold},
         "bias": list(model.bias),
         "weights": model.weights,

@@ -280,3 +280,14 @@ def test_fitting_exports_what_scikit_learn_predicts() -> None:
         assert scores.person == pytest.approx(person, abs=2e-3)
     assert model.says("my uncle is not breathing") == "urgent"
     assert model.says("can i talk to the nurse") == "person"
+
+
+def test_the_bundled_model_was_fitted_on_the_data_in_the_repo() -> None:
+    """A tuning set, a command or an "Also asked" line changed since: run `make intents-model` and commit."""
+    from ivr.train_intents import training_digest
+    from ivr.train_intents import training_rows
+
+    texts, labels, _ = training_rows("en-US")
+    document = json.loads(model_path(PROMPTS, "en-US").read_text(encoding="utf-8"))
+    assert document["training_texts"] == len(texts)
+    assert document["training_sha256"] == training_digest(texts, labels)
