@@ -24,6 +24,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from pathlib import Path
 
 from ivr.config import PROJECT_ROOT
@@ -174,11 +175,10 @@ def score_bundled(rows: Sequence[Row], name: str, embeddings: bool = False, mode
     import os
 
     from ivr.cli import tool_config
-    from ivr.intents import Intents
     from ivr.line import load_line
 
     line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "1" if embeddings else "0"}))
-    intents = line.intents if model else Intents(line.prompts, line.intents.language)
+    intents = line.intents if model else line.intents.without_model()
     report = SetReport(name)
     for row in rows:
         report.add(row, decide_line(line.matcher, intents, row.question))
@@ -188,11 +188,9 @@ def score_bundled(rows: Sequence[Row], name: str, embeddings: bool = False, mode
 def total(name: str, reports: Sequence[SetReport]) -> SetReport:
     """The reports' counts added up (their misses are not carried: totals list no questions)."""
     summed = SetReport(name)
+    counters = [item.name for item in fields(SetReport) if item.type in {"int", int}]
     for report in reports:
-        for counter in (
-            "in_scope right right_direct wrong_answer wrong_confirm oos oos_answered oos_confirmed urgent urgent_found"
-            " person person_reached false_urgent after_emergency"
-        ).split():
+        for counter in counters:
             setattr(summed, counter, getattr(summed, counter) + getattr(report, counter))
         for kind, (right, count) in report.by_kind.items():
             tally = summed.by_kind.setdefault(kind, [0, 0])
@@ -357,7 +355,8 @@ def main(args: argparse.Namespace) -> int:
             f"No question set named {', '.join(unknown)}; the sets are: {', '.join(question_sets())}", file=sys.stderr
         )
         return 2
-    embeddings = embeddings_available() and not args.quick
+    installed = embeddings_available()
+    embeddings = installed and not args.quick
     modes = [("The line as configured by default (rapidfuzz matcher, word lists and learned model)", False, True)]
     if not args.quick:
         modes.append(("Word lists alone, without the learned model (totals only)", False, False))
@@ -380,12 +379,17 @@ def main(args: argparse.Namespace) -> int:
             if args.verbose and not held_out:  # the held-out set's questions are never listed
                 print("\n".join("    " + miss for miss in report.misses))
             print()
+        if model:
+            print(
+                "(The learned model was fitted on the tuning sets, so their urgent and person figures above are no"
+                " estimate: `make intents-model` measures it on tuning sets held out of its fitting.)\n"
+            )
         for held_out, label in ((False, "tuning sets"), (True, "held-out sets")):
             if len(reports[held_out]) > 1 or (reports[held_out] and not model):
                 summed = total(f"All {len(reports[held_out])} {label}, together", reports[held_out])
                 print("\n".join(summed.lines()))
                 print()
-    if not embeddings_available():
+    if not installed:
         print("(The optional embedding scorer is not installed: pip install -r requirements-embeddings.txt)\n")
     folder = Path(args.external) if args.external else EXTERNAL_DEFAULT
     if folder.is_dir():

@@ -806,17 +806,7 @@ class Call:
         intents = self.line.intents
         speech = said.speech
         if intents.is_urgent(speech):
-            if self.state.at == URGENT:  # more urgent words at the urgent menu: the 9 1 1 sentence, then connect
-                reply = self.urgent_person()
-                return replace(
-                    reply, say=(self.say("emergency"),) + reply.say, events=(Event("urgent"),) + reply.events
-                )
-            match = (
-                danger_question_answer(intents, self.line.matcher, speech, said.confidence) if view.questions else None
-            )
-            if match is not None:
-                return self.question_about_danger(said, match)
-            return self.urgent()
+            return self.urgent_words(said, view)
         if self.state.at == CONFIRM and "3" in view.extra_keys:  # "Did you mean" one of two topics
             choice = intents.choice_of_two(speech)
             if choice is not None:
@@ -828,6 +818,9 @@ class Call:
             if command in {"yes", "no"}:
                 return self.pressed("1" if command == "yes" else "2", view)
         if intents.wants_person(speech):
+            # an emergency the lists missed outranks the request for a person it came with
+            if self.state.at != CONFIRM and intents.second_opinion(speech) == "urgent":
+                return self.urgent_words(said, view)
             return self.person()
         command = intents.command(speech)
         if command == "repeat":
@@ -862,8 +855,30 @@ class Call:
         if chosen is not None:
             return view.options[int(chosen) - 1].act()
         if view.questions:
+            # What the lists heard nothing in and would go to the matcher: the learned model's second opinion.
+            # Not at a "Did you mean", where "I'm not sure" or "I don't think so" answer the question asked.
+            second_opinion = intents.second_opinion(speech) if self.state.at != CONFIRM else None
+            if second_opinion == "urgent":
+                return self.urgent_words(said, view)
+            if second_opinion == "person":
+                return self.person()
             return self.question(said)
         return self.again(self.say("not_understood"), count_try=True)
+
+    def urgent_words(self, said: CallerInput, view: MenuView) -> Reply:
+        """Urgent words: the emergency sentence and a person, or (a question about a danger the content
+        answers surely) the emergency sentence, then the answer."""
+        if self.state.at == URGENT:  # more urgent words at the urgent menu: the 9 1 1 sentence, then connect
+            reply = self.urgent_person()
+            return replace(reply, say=(self.say("emergency"),) + reply.say, events=(Event("urgent"),) + reply.events)
+        match = (
+            danger_question_answer(self.line.intents, self.line.matcher, said.speech, said.confidence)
+            if view.questions
+            else None
+        )
+        if match is not None:
+            return self.question_about_danger(said, match)
+        return self.urgent()
 
     def question_about_danger(self, said: CallerInput, match: Match) -> Reply:
         """A question about a danger the content answers: the emergency sentence, then the answer."""

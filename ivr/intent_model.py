@@ -8,9 +8,11 @@ and scores three labels: urgent, person, other. It was fitted on the labelled ca
 eval/dev*.tsv by `python -m ivr train-intents`; the weights and the two thresholds live beside the
 catalogue (`prompts/<language>.intents.json`), data like the word lists.
 
-It only ever adds: the line treats a caller as urgent (or wanting a person) when the word lists say
-so *or* the model is confident, never less often than the lists alone. Pure Python, no numpy at
-run time: scoring is a sum of a few hundred dictionary look-ups.
+It only ever adds, and only where the lists heard nothing in speech that would otherwise go to the
+question matcher (`Intents.second_opinion`): there, a confident model sends the caller to the
+emergency sentence or to a person. Commands, keys, menu choices and the answer to a "Did you mean"
+are never put to it. Pure Python, no numpy at run time: scoring is a sum of a few hundred
+dictionary look-ups. Nothing a caller said is kept.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from ivr import text as textmod
 
 LABELS = ("other", "person", "urgent")
 CHAR_SIZES = (3, 4, 5)
 FORMAT = "ivr-intents/1"
+# What `features` reads, kept in the model file: weights fitted on other features are refused.
+FEATURES = {"words": True, "word_pairs": True, "letter_runs": list(CHAR_SIZES), "scaling": "unit length"}
 
 
 def features(said: str) -> list[str]:
@@ -59,7 +63,7 @@ class Scores:
     person: float
 
 
-@dataclass(frozen=True, eq=False)  # compared and cached by identity: one model per line
+@dataclass(frozen=True, eq=False)  # compared by identity: one model per line
 class IntentModel:
     """Multinomial logistic regression: for each feature, how much it adds to "person" and to "urgent"
     against "other" (the "other" score is the zero it is measured from)."""
@@ -81,14 +85,31 @@ class IntentModel:
             weights = {str(name): (float(pair[0]), float(pair[1])) for name, pair in data["weights"].items()}
             bias = (float(data["bias"][0]), float(data["bias"][1]))
             urgent, person = float(data["thresholds"]["urgent"]), float(data["thresholds"]["person"])
+            fitted_with = data["features"]
         except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise IntentModelError(f"{path}: {exc.__class__.__name__}: {exc}") from exc
-        if not (0.5 <= urgent < 1 and 0.5 <= person < 1):
-            raise IntentModelError(f"{path}: thresholds must be at least 0.5 and below 1")
-        return cls(weights, bias, urgent, person)
+        if fitted_with != FEATURES:
+            raise IntentModelError(f"{path}: fitted on other features ({fitted_with}); run `make intents-model`")
+        if not all(math.isfinite(number) for pair in (*weights.values(), bias) for number in pair):
+            raise IntentModelError(f"{path}: a weight or bias is not a finite number")
+        problem = threshold_problem(urgent, person)
+        if problem:
+            raise IntentModelError(f"{path}: {problem}")
+        return cls(MappingProxyType(weights), bias, urgent, person)
 
     def scores(self, said: str) -> Scores:
-        return _scores(self, said)
+        person = urgent = 0.0
+        for name, value in feature_values(features(said)).items():
+            pair = self.weights.get(name)
+            if pair is not None:
+                person += pair[0] * value
+                urgent += pair[1] * value
+        person += self.bias[0]
+        urgent += self.bias[1]
+        top = max(0.0, person, urgent)  # a softmax against "other" at 0, kept from overflowing
+        exps = (math.exp(-top), math.exp(person - top), math.exp(urgent - top))
+        total = sum(exps)
+        return Scores(urgent=exps[2] / total, person=exps[1] / total)
 
     def says(self, said: str) -> str | None:
         """ "urgent", "person" or None."""
@@ -100,21 +121,11 @@ class IntentModel:
         return None
 
 
-@lru_cache(maxsize=512)
-def _scores(model: IntentModel, said: str) -> Scores:
-    """Scored once per utterance: the flow asks about urgent words and then about a person."""
-    person = urgent = 0.0
-    for name, value in feature_values(features(said)).items():
-        pair = model.weights.get(name)
-        if pair is not None:
-            person += pair[0] * value
-            urgent += pair[1] * value
-    person += model.bias[0]
-    urgent += model.bias[1]
-    top = max(0.0, person, urgent)  # softmax against "other" at 0, kept from overflowing
-    exps = (math.exp(-top), math.exp(person - top), math.exp(urgent - top))
-    total = sum(exps)
-    return Scores(urgent=exps[2] / total, person=exps[1] / total)
+def threshold_problem(urgent: float, person: float) -> str:
+    """Why these thresholds cannot be used, or "": below 0.5 a score could pass both."""
+    if 0.5 <= urgent < 1 and 0.5 <= person < 1:
+        return ""
+    return f"thresholds must be at least 0.5 and below 1 (urgent {urgent}, person {person})"
 
 
 def model_path(prompts_dir: Path, language: str) -> Path:

@@ -8,6 +8,7 @@ the caller said, so "can I go back to work" stays a question.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -56,8 +57,13 @@ KEY_WORDS = {
     "fourth": "4",
     "fifth": "5",
 }
-MODEL_MIN_WORDS = 3
+MODEL_MIN_MEANINGFUL_WORDS = 2
 KEY_LEAD = frozenset(["press", "option", "number", "choice", "the", "push", "dial"])
+# Words that make the rest a choice of key ("i choose one"), and the words that may stand around it.
+KEY_CHOOSING = frozenset(["press", "option", "number", "choice", "push", "dial", "choose", "pick", "select"])
+KEY_GLUE = frozenset(
+    "i i'd would like want will choose pick select take go with let me can could please um uh just".split()
+)
 
 
 @dataclass(frozen=True)
@@ -200,8 +206,8 @@ class Mender:
 class Intents:
     """Recognises urgent words, requests for a person, commands and spoken keys.
 
-    Urgent words and requests for a person are heard by the catalogue's word lists, or by the learned
-    model (`model`, when the line has one) where the lists miss a wording it is confident about."""
+    Urgent words and requests for a person are heard by the catalogue's word lists; `second_opinion`
+    asks the learned model (`model`, when the line has one) about speech the lists found neither in."""
 
     def __init__(self, catalogue: Catalogue, language: Language, model: IntentModel | None = None) -> None:
         self.language = language
@@ -255,10 +261,6 @@ class Intents:
 
     def is_urgent(self, said: str) -> bool:
         """Urgent words anywhere, allowing for recognition errors. Errs on the side of urgent."""
-        return self._listed_urgent(said) or self._model_says(said) == "urgent"
-
-    def _listed_urgent(self, said: str) -> bool:
-        """Urgent by the catalogue's word lists alone."""
         for heard in self._splits(said):
             # "it's not an emergency, but ..." is not itself urgent; what follows still may be
             tokens = textmod.remove_phrases(heard, self.not_urgent)
@@ -286,8 +288,7 @@ class Intents:
         tokens = self.language.words(said)
         if not _says_any(tokens, self.coming_surgery) or _says_any(tokens, self.severe_illness + self.surgery_done):
             return False
-        # the lists alone: what is left ("my husband has a and a") is no sentence for the model to read
-        return not self._listed_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
+        return not self.is_urgent(" ".join(textmod.remove_phrases(tokens, self.mild_illness)))
 
     @staticmethod
     def _splits(said: str) -> list[list[str]]:
@@ -343,17 +344,35 @@ class Intents:
             tokens = textmod.remove_phrases(textmod.remove_phrases(heard, self.language.fillers), self.not_person)
             if tokens and any(self._person(words) for words in self._readings(tokens)):
                 return True
-        return self._model_says(said) == "person"
+        return False
 
-    def _model_says(self, said: str) -> str | None:
-        """The learned model's "urgent" or "person", for what says enough to judge: never for a command or a
-        key ("yes", "two"), which mean what the menu says they mean, nor for under three words beyond the
-        fillers ("i see"), where the word lists alone decide."""
-        if self.model is None or len(self.language.words(said)) < MODEL_MIN_WORDS:
+    def second_opinion(self, said: str) -> str | None:
+        """The learned model's "urgent" or "person" for speech the word lists found neither in, or None.
+
+        Asked only of what would otherwise go to the question matcher: never of a command or a key ("yes",
+        "two"), which mean what the menu says, nor of fewer than two words that carry meaning ("i'm not
+        sure", "i see"), where the lists alone decide. What the caller rules out ("it's not an emergency,
+        but", "I don't need a person") is set aside first, as the lists do."""
+        if self.model is None or self.command(said) is not None or self.spoken_key(said) is not None:
             return None
-        if self.command(said) is not None or self.spoken_key(said) is not None:
+        tokens = textmod.remove_phrases(textmod.words(said), self.not_urgent + self.not_person)
+        meaningful = [
+            token for token in textmod.remove_phrases(tokens, self.language.fillers) if token not in textmod.STOPWORDS
+        ]
+        if len(meaningful) < MODEL_MIN_MEANINGFUL_WORDS:
             return None
-        return self.model.says(said)
+        return self.model.says(" ".join(tokens))
+
+    def without_model(self) -> Intents:
+        """The same recogniser with the word lists alone (to measure what the model adds)."""
+        alone = copy.copy(self)
+        alone.model = None
+        return alone
+
+    def with_model(self, model: IntentModel | None) -> Intents:
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     def _person(self, tokens: list[str]) -> bool:
         joined = " ".join(tokens)
@@ -421,8 +440,11 @@ class Intents:
         return best[1] if best else None
 
     def spoken_key(self, said: str) -> str | None:
-        """A key said aloud: "two", "press two", "option 3", "the second one", "star"."""
+        """A key said aloud: "two", "press two", "option 3", "the second one", "star", and, after a lead
+        word, in a few words more: "i want option two", "i choose one", "can i press three please"."""
         tokens = [token for token in self.language.words(said) if token not in KEY_LEAD]
+        if len(tokens) > 1 and KEY_CHOOSING & set(textmod.words(said)):
+            tokens = [token for token in tokens if token not in KEY_GLUE]
         if tokens[-1:] == ["one"] and len(tokens) == 2 and tokens[0] in KEY_WORDS:
             tokens = tokens[:1]  # "the second one"
         if len(tokens) == 1 and tokens[0] in KEY_WORDS:

@@ -41,8 +41,9 @@ def caller_language(catalogue: Catalogue, synonyms: Sequence[tuple[str, Sequence
     )
 
 
-def load_line(config: Config) -> Line:
-    """Load and check everything the call flow needs; raise on the first broken part.
+def load_line(config: Config, *, intent_model: bool = True) -> Line:
+    """Load and check everything the call flow needs; raise on the first broken part. Without
+    `intent_model`, the learned model beside the catalogue is not read (training writes a new one).
 
     Raises ContentError, PromptsError or ConfigError, each naming what to fix.
     """
@@ -72,7 +73,9 @@ def load_line(config: Config) -> Line:
         prompts=catalogue,
         schedule=schedule,
         matcher=Matcher(library_entries(library), language, encoder=_encoder(config)),
-        intents=Intents(catalogue, language, load_intent_model(config.prompts_dir, config.language)),
+        intents=Intents(
+            catalogue, language, load_intent_model(config.prompts_dir, config.language) if intent_model else None
+        ),
         settings=settings,
         hints=speech_hints(library, catalogue),
     )

@@ -73,21 +73,18 @@ def build(
 
 def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
     if intents.is_urgent(question):
-        # A question about a danger the content covers hears the emergency sentence, then the answer.
-        match = danger_question_answer(intents, matcher, question)
-        if match is None or match.entry is None:
-            return {"question": question, "decision": "urgent", "id": None, "score": None}
-        return {
-            "question": question,
-            "decision": "urgent",
-            "id": match.entry.key,
-            "score": round(match.score, 4),
-            "then": match.decision,
-            **_alternative(match),
-        }
+        return _urgent(matcher, intents, question)
     if intents.command(question) == "help":  # the emergency sentence, then how to use the line
         return {"question": question, "decision": "urgent", "id": None, "score": None, "then": "help"}
+    # the learned model, where the lists heard no emergency: an emergency outranks a request for a person
+    second_opinion = intents.second_opinion(question)
     if intents.wants_person(question) or intents.spoken_key(question) == "0":  # "zero" is 0 at every menu
+        if second_opinion == "urgent":
+            return _urgent(matcher, intents, question)
+        return {"question": question, "decision": "person", "id": None, "score": None}
+    if second_opinion == "urgent":
+        return _urgent(matcher, intents, question)
+    if second_opinion == "person":
         return {"question": question, "decision": "person", "id": None, "score": None}
     match = matcher.match(question)
     return {
@@ -95,6 +92,21 @@ def decide_line(matcher: Matcher, intents: Intents, question: str) -> dict[str, 
         "decision": match.decision,
         "id": match.entry.key if match.entry else None,
         "score": round(match.score, 4),
+        **_alternative(match),
+    }
+
+
+def _urgent(matcher: Matcher, intents: Intents, question: str) -> dict[str, object]:
+    """A question about a danger the content covers hears the emergency sentence, then the answer."""
+    match = danger_question_answer(intents, matcher, question)
+    if match is None or match.entry is None:
+        return {"question": question, "decision": "urgent", "id": None, "score": None}
+    return {
+        "question": question,
+        "decision": "urgent",
+        "id": match.entry.key,
+        "score": round(match.score, 4),
+        "then": match.decision,
         **_alternative(match),
     }
 

@@ -1,14 +1,14 @@
-"""`python -m ivr train-intents`: fit the learned second opinion on urgent words and requests for a person.
+"""`python -m ivr train-intents` (`make intents-model`): fit the learned second opinion on urgent words and
+requests for a person.
 
-Training data: every row of the tuning sets (eval/dev*.tsv: urgent, person, and every question or
-out-of-scope row as "other"), plus, as "other", the content's questions and "Also asked" lines and the
-catalogue's commands ("yes", "repeat", ...), which callers say at every menu. The held-out sets
-(eval/test*.tsv) are never read.
+Training data: every row of the tuning sets (eval/dev*.tsv: urgent, person, and every question,
+out-of-scope row or aside as "other"), plus, as "other", the catalogue's commands ("yes", "repeat",
+...). The held-out sets (eval/test*.tsv) are never read.
 
-Before fitting on everything, it measures itself: five folds that each hold out whole tuning sets
-(one author's wording never on both sides), and prints how many urgent and person rows the model
-alone would catch and how many other rows it would wrongly flag, at the thresholds it writes.
-Needs scikit-learn (requirements-dev.txt); the line itself reads only the JSON it writes.
+Before fitting on everything, it measures the line with and without the model on tuning sets held out
+of the fitting: five folds that each hold out whole tuning sets (one author's wording never on both
+sides; the commands are in every fitting). Needs scikit-learn (requirements-dev.txt); the line itself
+reads only the JSON it writes.
 """
 
 from __future__ import annotations
@@ -18,29 +18,30 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.cli import tool_config
 from ivr.config import PROJECT_ROOT
-from ivr.content import load_library
 from ivr.evaluation import EVAL_DIR
 from ivr.evaluation import Row
 from ivr.evaluation import SetReport
 from ivr.evaluation import read_rows
+from ivr.intent_model import FEATURES
 from ivr.intent_model import FORMAT
 from ivr.intent_model import LABELS
 from ivr.intent_model import IntentModel
 from ivr.intent_model import feature_values
 from ivr.intent_model import features
 from ivr.intent_model import model_path
+from ivr.intent_model import threshold_problem
 from ivr.intents import COMMANDS
-from ivr.intents import Intents
 from ivr.line import load_line
 from ivr.matchtool import decide_line
 from ivr.prompts import load_catalogue
 
 FOLDS = 5
-REGULARISATION = 10.0  # sklearn's C: chosen on the folds (1 and 3 catch fewer; 30 flags more)
+REGULARISATION = 10.0  # scikit-learn's C, chosen on the folds: 1 and 3 catch fewer, 30 flags more
 SMALLEST_WEIGHT = 1e-3  # weights smaller than this change no decision and are left out of the file
 
 
@@ -51,30 +52,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="where to write the model (default: prompts/LANGUAGE.intents.json)")
 
 
-def training_rows(language: str) -> tuple[list[str], list[str], list[str]]:
-    """Texts, labels and groups (the set each came from, for the folds)."""
-    texts: list[str] = []
-    labels: list[str] = []
+@dataclass(frozen=True)
+class TrainingData:
+    rows: list[Row]  # the tuning sets' rows
+    groups: list[str]  # the set each row came from, for the folds
+    always: list[str]  # texts in every fitting, as "other": the catalogue's commands
+
+    @property
+    def texts(self) -> list[str]:
+        return [row.question for row in self.rows] + self.always
+
+    @property
+    def labels(self) -> list[str]:
+        return [label_of(row) for row in self.rows] + ["other"] * len(self.always)
+
+
+def label_of(row: Row) -> str:
+    return "urgent" if "urgent" in row.expected else "person" if "person" in row.expected else "other"
+
+
+def training_data(language: str) -> TrainingData:
+    rows: list[Row] = []
     groups: list[str] = []
     for path in sorted(EVAL_DIR.glob("dev*.tsv")):
-        for row in read_rows(path):  # the same rows, in the same order, as _tuning_rows
-            label = "urgent" if "urgent" in row.expected else "person" if "person" in row.expected else "other"
-            texts.append(row.question)
-            labels.append(label)
+        for row in read_rows(path):
+            rows.append(row)
             groups.append(path.stem)
     catalogue = load_catalogue(PROJECT_ROOT / "prompts", language)
-    library = load_library(PROJECT_ROOT / "content")
-    extra = [phrase for name in (*COMMANDS, "fillers") if name != "help" for phrase in catalogue.hear[name]]
-    for procedure in library.procedures:
-        for section in procedure.sections:
-            extra += [section.title, section.menu_name, *section.also_asked]
-        for faq in procedure.faqs:
-            extra += [faq.question, *faq.also_asked]
-    for text in dict.fromkeys(extra):
-        texts.append(text)
-        labels.append("other")
-        groups.append("catalogue and content")
-    return texts, labels, groups
+    # "help" may be a call for help: the lists send it to the emergency sentence, so it is no "other"
+    commands = dict.fromkeys(phrase for name in COMMANDS if name != "help" for phrase in catalogue.hear[name])
+    return TrainingData(rows, groups, list(commands))
 
 
 def training_digest(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -109,62 +116,57 @@ def to_model(model, vectoriser, urgent_at: float, person_at: float) -> IntentMod
     return IntentModel(weights, bias, urgent_at, person_at)
 
 
-def held_out_report(
-    texts: Sequence[str], labels: Sequence[str], groups: Sequence[str], urgent_at: float, person_at: float
-) -> list[str]:
+def held_out_report(data: TrainingData, language: str, urgent_at: float, person_at: float) -> list[str]:
     """The line with and without the model, on tuning sets the model was not fitted on.
 
-    The word lists were written with every tuning set in view, so "lists alone" is flattering; what these
-    folds show honestly is what the model adds on wordings it never saw, and what it costs the questions."""
+    The word lists were written with every tuning set in view, so "word lists alone" is flattering; what
+    these folds show honestly is what the model adds on wordings it never saw, and what it costs."""
     from sklearn.model_selection import GroupKFold
 
-    line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "0"}))
-    rows = dict(enumerate(_tuning_rows()))
+    line = load_line(tool_config({**os.environ, "MATCH_EMBEDDINGS": "0", "LANGUAGE": language}), intent_model=False)
+    lists_alone = line.intents
     alone = SetReport("word lists alone")
     combined = SetReport("word lists and the model")
-    model_only = {"urgent": 0, "person": 0, "other": 0}
-    lists_alone = Intents(line.prompts, line.intents.language)
-    for train, test in GroupKFold(n_splits=FOLDS).split(texts, labels, groups):
-        fitted = to_model(*fit([texts[i] for i in train], [labels[i] for i in train]), urgent_at, person_at)
-        with_model = Intents(line.prompts, line.intents.language, fitted)
+    texts, labels = [row.question for row in data.rows], [label_of(row) for row in data.rows]
+    model_only = dict.fromkeys(LABELS, 0)
+    for train, test in GroupKFold(n_splits=FOLDS).split(texts, labels, data.groups):
+        fitted = fit([texts[i] for i in train] + data.always, [labels[i] for i in train] + ["other"] * len(data.always))
+        with_model = lists_alone.with_model(to_model(*fitted, urgent_at, person_at))
         for index in test:
-            if index not in rows:  # the content's own phrasings and the commands: training only
-                continue
-            row = rows[index]
+            row = data.rows[index]
             alone.add(row, decide_line(line.matcher, lists_alone, row.question))
             combined.add(row, decide_line(line.matcher, with_model, row.question))
-            said = with_model._model_says(row.question)
-            model_only["urgent"] += said == "urgent" and labels[index] == "urgent"
-            model_only["person"] += said is not None and labels[index] == "person"
-            model_only["other"] += said is not None and labels[index] == "other"
+            model_only[labels[index]] += with_model.second_opinion(row.question) is not None
     return [
         f"On tuning sets held out of the model's fitting ({FOLDS} folds, whole sets held out):",
-        f"  the model alone finds {model_only['urgent']}/{alone.urgent} emergencies"
-        f" and {model_only['person']}/{alone.person} requests for a person,"
-        f" and flags {model_only['other']}/{alone.in_scope + alone.oos} other questions",
+        f"  the model alone (where it is asked) finds {model_only['urgent']}/{alone.urgent} emergencies and"
+        f" {model_only['person']}/{alone.person} requests for a person, and flags"
+        f" {model_only['other']}/{alone.in_scope + alone.oos} other questions",
         *alone.lines(),
         *combined.lines(),
     ]
 
 
-def _tuning_rows() -> list[Row]:
-    return [row for path in sorted(EVAL_DIR.glob("dev*.tsv")) for row in read_rows(path)]
-
-
 def main(args: argparse.Namespace) -> int:
-    texts, labels, groups = training_rows(args.language)
+    problem = threshold_problem(args.urgent_threshold, args.person_threshold)
+    if problem:
+        print(problem)
+        return 2
+    data = training_data(args.language)
+    texts, labels = data.texts, data.labels
     print(f"{len(texts)} training texts: " + ", ".join(f"{labels.count(label)} {label}" for label in LABELS))
-    print("\n".join(held_out_report(texts, labels, groups, args.urgent_threshold, args.person_threshold)))
+    print("\n".join(held_out_report(data, args.language, args.urgent_threshold, args.person_threshold)))
     model = to_model(*fit(texts, labels), args.urgent_threshold, args.person_threshold)
     document = {
         "format": FORMAT,
-        "about": "Fitted by `python -m ivr train-intents` on eval/dev*.tsv, the content and the commands; "
+        "about": "Fitted by `python -m ivr train-intents` on eval/dev*.tsv and the catalogue's commands; "
         "each weight is what a feature adds to [person, urgent] against other.",
+        "features": FEATURES,
         "training_texts": len(texts),
         "training_sha256": training_digest(texts, labels),
         "thresholds": {"urgent": args.urgent_threshold, "person": args.person_threshold},
         "bias": list(model.bias),
-        "weights": model.weights,
+        "weights": dict(model.weights),
     }
     out = Path(args.out) if args.out else model_path(PROJECT_ROOT / "prompts", args.language)
     out.write_text(json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n", encoding="utf-8")

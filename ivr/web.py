@@ -67,6 +67,12 @@ class LineApp:
         self.audio = audio.AudioCatalogue.load(config.audio_dir) if config.prompt_audio else None
         if config.prompt_audio and (self.audio is None or not self.audio.files):
             log.warning("PROMPT_AUDIO=1 but no rendered audio in %s: run `make prompts`; using <Say>", config.audio_dir)
+        if self.line.intents.model is None:
+            log.warning(
+                "No %s.intents.json in %s: urgent words and requests are heard by the word lists alone",
+                config.language,
+                config.prompts_dir,
+            )
 
     def base_url(self) -> str:
         return self.config.public_base_url or request.host_url.rstrip("/")

@@ -10,14 +10,8 @@ from ivr.intents import Intents
 
 @pytest.fixture(scope="module")
 def intents(line: Line) -> Intents:
-    """The bundled line's intent recogniser: prompts/en-US.toml [hear] lists and the learned model beside it."""
+    """The bundled line's intent recogniser (prompts/en-US.toml [hear] lists)."""
     return line.intents
-
-
-@pytest.fixture(scope="module")
-def word_lists(line: Line) -> Intents:
-    """The [hear] lists alone, without the learned model."""
-    return Intents(line.prompts, line.intents.language)
 
 
 @pytest.fixture(scope="module")
@@ -473,10 +467,9 @@ def test_asks_before_surgery(intents: Intents, said: str, question: bool) -> Non
         ("can i get my trial results", False, True),
     ],
 )
-def test_ruling_out_an_emergency_or_a_person(word_lists: Intents, said: str, urgent: bool, person: bool) -> None:
-    """Words the lists rule an emergency or a person out by are set aside; the rest is still listened to.
-    (The learned model reads the whole sentence and may still hear a request in it.)"""
-    assert (word_lists.is_urgent(said), word_lists.wants_person(said)) == (urgent, person)
+def test_ruling_out_an_emergency_or_a_person(intents: Intents, said: str, urgent: bool, person: bool) -> None:
+    """Words that rule an emergency or a person out are set aside; the rest is still listened to."""
+    assert (intents.is_urgent(said), intents.wants_person(said)) == (urgent, person)
 
 
 # ---------------------------------------------------------------- mending listened-for words
@@ -594,6 +587,11 @@ def test_question_is_not_a_command(intents: Intents, said: str) -> None:
         ("option too", "2"),
         ("press oh", "0"),
         ("um two", "2"),
+        ("i want option two", "2"),
+        ("i choose one", "1"),
+        ("can i press three please", "3"),
+        ("i'd like option four", "4"),
+        ("i pick number five", "5"),
     ],
 )
 def test_spoken_key(intents: Intents, said: str, expected: str) -> None:
@@ -602,7 +600,25 @@ def test_spoken_key(intents: Intents, said: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "said", ["to", "too", "for", "oh", "two weeks", "what are the risks", "press", "the", "star trek", "", "um"]
+    "said",
+    [
+        "to",
+        "too",
+        "for",
+        "oh",
+        "two weeks",
+        "what are the risks",
+        "press",
+        "the",
+        "star trek",
+        "",
+        "um",
+        "i want two",
+        "i want to go",
+        "what is option one",
+        "is the pump an option for me",
+        "i choose to wait",
+    ],
 )
 def test_not_a_spoken_key(intents: Intents, said: str) -> None:
     """Homophones of keys ("to", "for") count only after press; longer speech is not a key."""
