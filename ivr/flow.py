@@ -818,8 +818,11 @@ class Call:
             if command in {"yes", "no"}:
                 return self.pressed("1" if command == "yes" else "2", view)
         if intents.wants_person(speech):
-            # an emergency the lists missed outranks the request for a person it came with
-            if self.state.at != CONFIRM and intents.second_opinion(speech) == "urgent":
+            # an emergency the lists missed outranks the request for a person it came with, where a person is
+            # not already the on-call clinician
+            if self.state.at not in {CONFIRM, URGENT, AFTER_HOURS, ON_CALL_FAILED} and (
+                intents.second_opinion(speech) == "urgent"
+            ):
                 return self.urgent_words(said, view)
             return self.person()
         command = intents.command(speech)

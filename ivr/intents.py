@@ -445,6 +445,8 @@ class Intents:
         tokens = [token for token in self.language.words(said) if token not in KEY_LEAD]
         if len(tokens) > 1 and KEY_CHOOSING & set(textmod.words(said)):
             tokens = [token for token in tokens if token not in KEY_GLUE]
+            if tokens in (["to"], ["too"], ["for"], ["oh"]):  # "the option for me" is no key 4
+                return None
         if tokens[-1:] == ["one"] and len(tokens) == 2 and tokens[0] in KEY_WORDS:
             tokens = tokens[:1]  # "the second one"
         if len(tokens) == 1 and tokens[0] in KEY_WORDS:
