@@ -363,16 +363,14 @@ class Intents:
             return None
         return self.model.says(" ".join(tokens))
 
-    def without_model(self) -> Intents:
-        """The same recogniser with the word lists alone (to measure what the model adds)."""
-        alone = copy.copy(self)
-        alone.model = None
-        return alone
-
     def with_model(self, model: IntentModel | None) -> Intents:
+        """The same recogniser with another learned model (None: the word lists alone)."""
         other = copy.copy(self)
         other.model = model
         return other
+
+    def without_model(self) -> Intents:
+        return self.with_model(None)
 
     def _person(self, tokens: list[str]) -> bool:
         joined = " ".join(tokens)
