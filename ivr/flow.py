@@ -817,6 +817,8 @@ class Call:
             command = intents.command(speech)
             if command in {"yes", "no"}:
                 return self.pressed("1" if command == "yes" else "2", view)
+        if self.state.at in {AFTER_HOURS, ON_CALL_FAILED} and "2" in view.extra_keys and intents.wants_message(speech):
+            return self.pressed("2", view)  # a message for the office, not the on-call clinician's phone
         if intents.wants_person(speech):
             # an emergency the lists missed outranks the request for a person it came with, where a person is
             # not already the on-call clinician

@@ -223,6 +223,7 @@ class Intents:
         self.person_rules = tuple(Rule.build(groups) for groups in catalogue.person_together)
         self.person_phrases = _phrases(hear["person"])
         self.person_alone = _phrases(hear["person_alone"])
+        self.leave_message = _phrases(hear["leave_message"])
         self.person_long_words = tuple(
             phrase.joined for phrase in self.person_alone if len(phrase.words) == 1 and len(phrase.joined) >= 7
         )
@@ -249,6 +250,7 @@ class Intents:
             *hear["urgent"],
             *hear["person"],
             *hear["person_alone"],
+            *hear["leave_message"],
             *(
                 alternative
                 for rules in (catalogue.urgent_together, catalogue.person_together)
@@ -345,6 +347,12 @@ class Intents:
             if tokens and any(self._person(words) for words in self._readings(tokens)):
                 return True
         return False
+
+    def wants_message(self, said: str) -> bool:
+        """Asks to leave a message ("can I just leave a voicemail"), allowing for recognition errors."""
+        return any(
+            _says_any(words, self.leave_message) for heard in self._splits(said) for words in self._readings(heard)
+        )
 
     def second_opinion(self, said: str) -> str | None:
         """The learned model's "urgent" or "person" for speech the word lists found neither in, or None.

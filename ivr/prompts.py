@@ -119,6 +119,7 @@ HEAR_LISTS = (
     "urgent",
     "person",
     "person_alone",
+    "leave_message",
     "repeat",
     "back",
     "main_menu",

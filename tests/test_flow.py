@@ -660,6 +660,26 @@ def test_zero_after_hours_gives_the_after_hours_choices(line: Line, where: str) 
     assert isinstance(step(line, choices.state, CLOSED_TIME, digits="2").next, Voicemail)
 
 
+@pytest.mark.parametrize(
+    "said",
+    ["leave a message", "can i just leave a voicemail please", "i'd like to leave the office a message", "voice mail"],
+)
+@pytest.mark.parametrize("where", ["after hours", "on-call failed"])
+def test_asking_to_leave_a_message_records_one(line: Line, no_voicemail_line: Line, where: str, said: str) -> None:
+    """At the after-hours choices, asking to leave a message is the message choice (2), not the on-call
+    clinician's phone; with VOICEMAIL=0 there is no message to leave."""
+    state = MENU_STATES[where]
+    reply = step(line, state, CLOSED_TIME, speech=said)
+    assert isinstance(reply.next, Voicemail)
+    assert reply.next.state.kind == ("urgent" if state.at == flow.ON_CALL_FAILED else "")
+    assert not isinstance(step(no_voicemail_line, state, CLOSED_TIME, speech=said).next, Voicemail)
+
+
+@pytest.mark.parametrize("said", ["i need to speak to the doctor", "operator", "put me through to someone"])
+def test_other_words_at_the_after_hours_choices_still_reach_on_call(line: Line, said: str) -> None:
+    assert transfer(step(line, MENU_STATES["after hours"], CLOSED_TIME, speech=said)).to == "on_call"
+
+
 def test_after_hours_without_voicemail_has_no_message_choice(no_voicemail_line: Line) -> None:
     """With VOICEMAIL=0, the after-hours choices offer on-call only, and 2 is not a choice."""
     choices = menu(step(no_voicemail_line, State(), CLOSED_TIME, digits="0"))
