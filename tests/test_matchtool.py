@@ -16,6 +16,7 @@ from ivr.evaluation import SetReport
 from ivr.evaluation import is_right
 from ivr.evaluation import read_rows
 from ivr.evaluation import score_bundled
+from ivr.evaluation import wording
 
 PROJECT = Path(__file__).resolve().parent.parent
 DECISIONS = {"answer", "confirm", "none", "urgent", "person"}
@@ -244,6 +245,23 @@ def test_score_bundled_smoke(rows: list[Row]) -> None:
     assert report.urgent_found == 1
     assert report.person_reached == 1
     assert report.false_urgent == 0
+
+
+def test_held_out_questions_worded_as_tuning_ones_are_also_counted_apart(rows: list[Row]) -> None:
+    """score_bundled() counts in `new_wordings` only the rows whose wording (case and punctuation aside) is
+    in no tuning set, so held-out figures can be given without questions the line was tuned on."""
+    known = frozenset({wording("What are the RISKS?"), wording(rows[3].question)})
+    fresh = SetReport("fresh")
+    report = score_bundled(rows, "tiny", new_wordings=fresh, tuning_wordings=known)
+    assert (report.in_scope, report.oos, report.urgent, report.person) == (2, 1, 1, 1)
+    kept = [row for row in rows if wording(row.question) not in known]
+    assert [row.category for row in kept] == ["oos", "person"]  # both "what are the risks" rows are known
+    assert (fresh.in_scope, fresh.oos, fresh.urgent, fresh.person) == (0, 1, 0, 1)
+
+
+def test_wording_ignores_case_punctuation_and_spacing() -> None:
+    assert wording("  Is the pump   SAFE?? ") == wording("is the pump safe") == "is the pump safe"
+    assert wording("i can't breathe") != wording("i can breathe")
 
 
 # ---------------------------------------------------------------- the benchmark
