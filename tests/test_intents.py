@@ -168,6 +168,9 @@ URGENT = [
     "my blood is poor ring out of the in vision",
     "i just got hit by a car and i have a pump in my stomach",
     "my whole belly around the pump is hot red and hard and it's spreading fast",
+    "pupils pinpoint rr 8 hx intrathecal morphine",
+    "sorry to bother you but my face has blown up like a balloon and i'm wheezy",
+    "i just feel like there's no point carrying on",
 ]
 URGENT_MISSED = [
     "she stopped responding",
@@ -310,6 +313,10 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "my pump refill is coming due and nobody has called me to set it up",
         "i left a message yesterday and nobody called me back",
         "my pharmacy says they need an okay from the doctor before they can fill it",
+        "i'm not calling to make an appointment i need to talk to a nurse",
+        "can you lower my dose please",
+        "is the office open on saturdays",
+        "is dr okafor in today",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -337,6 +344,9 @@ def test_wants_person(intents: Intents, said: str) -> None:
         "i'm not asking about the price i'm asking will this let me take fewer pills",
         "the pharmacy says her blood thinner has to be sorted before surgery, does she really have to stop it",
         "do i need to book regular appointments once the pump is in",
+        "i'm not calling to make an appointment i just want to know if you go home the same day",
+        "i don't want a prescription i only want to know if i have to be off blood thinners",
+        "is the dose much lower than what i'm taking by mouth",
         "",
     ],
 )
