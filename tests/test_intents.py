@@ -317,6 +317,7 @@ def test_not_urgent(intents: Intents, said: str) -> None:
         "can you lower my dose please",
         "is the office open on saturdays",
         "is dr okafor in today",
+        "i want to know when my appointment is",
     ],
 )
 def test_wants_person(intents: Intents, said: str) -> None:
@@ -347,6 +348,7 @@ def test_wants_person(intents: Intents, said: str) -> None:
         "i'm not calling to make an appointment i just want to know if you go home the same day",
         "i don't want a prescription i only want to know if i have to be off blood thinners",
         "is the dose much lower than what i'm taking by mouth",
+        "not trying to book anything i just want to know what the appointments after the surgery are for",
         "",
     ],
 )
