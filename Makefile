@@ -84,8 +84,8 @@ format: $(VENV)/.dev
 eval: $(VENV)/.dev
 	$(BIN)/python -m ivr eval $(ARGS)
 
-# Fit the learned second opinion on urgent words and requests again (after changing eval/dev*.tsv,
-# the content's "Also asked" lines or the catalogue's commands); commit prompts/en-US.intents.json.
+# Fit the learned second opinion on urgent words and requests again (after changing eval/dev*.tsv
+# or the catalogue's commands); commit prompts/en-US.intents.json.
 intents-model: $(VENV)/.dev
 	$(BIN)/python -m ivr train-intents $(ARGS)
 

@@ -139,6 +139,10 @@ class SetReport:
                 f"{row.category:10} {then:8} {key!s:40} want {'|'.join(sorted(row.expected))}: {row.question}"
             )
 
+    @property
+    def questions(self) -> int:
+        return self.in_scope + self.oos + self.urgent + self.person
+
     def lines(self) -> list[str]:
         def pct(part: int, whole: int) -> str:
             return f"{100 * part / whole:5.1f}% ({part}/{whole})" if whole else "  n/a"
@@ -421,11 +425,10 @@ def main(args: argparse.Namespace) -> int:
                 print("\n".join(summed.lines()))
                 print()
         if reports[True]:
-            held = sum(report.in_scope + report.oos + report.urgent + report.person for report in reports[True])
-            fresh = new_wordings.in_scope + new_wordings.oos + new_wordings.urgent + new_wordings.person
+            held = sum(report.questions for report in reports[True])
             new_wordings.name = (
-                f"The same held-out sets, without the {held - fresh} of their {held} questions worded exactly as a"
-                " tuning question"
+                f"The same held-out sets, without the {held - new_wordings.questions} of their {held} questions"
+                " worded exactly as a tuning question"
             )
             print("\n".join(new_wordings.lines()))
             print()
